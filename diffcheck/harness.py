@@ -1,0 +1,371 @@
+"""The cross-check: every backend against the reference, classified into outcomes.
+
+The harness produces data (:class:`CheckResult`, :class:`Discrepancy`); reporters
+turn it into text.  Tolerances are not a fixed ``rtol``: each comparison allows
+the reference's own error, the compared backend's error estimate, and the float64
+rounding of this gradient at this point, measured by running diffcheck's engine
+in float64 and again in extended precision (``numpy.longdouble``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from . import engine
+from .backends import BACKENDS, ERROR, OK, REFERENCE, SKIPPED, UNSUPPORTED, Gradient, Problem
+from .backends.numeric import richardson
+from .errors import PointError, ShapeError
+from .expr import Apply, Expr, Var, evaluate, postorder, to_text, variables
+from .parser import check_identifier, parse, parse_value
+
+#: The outcome names, in order of precedence when a check has several problems.
+AGREE, DISCREPANCY, NONDIFFERENTIABLE = "agree", "discrepancy", "nondifferentiable"
+OUTSIDE_DOMAIN = "outside_domain"
+OUTCOMES = (AGREE, DISCREPANCY, NONDIFFERENTIABLE, OUTSIDE_DOMAIN, UNSUPPORTED, ERROR)
+
+EPS = float(np.finfo(np.float64).eps)
+ROUNDING_SAFETY = 32.0   # times the measured float64 rounding of the gradient
+ESTIMATE_SAFETY = 2.0    # times a backend's own error estimate
+FLOOR_ULPS = 16.0        # relative floor, in units of float64 epsilon
+TINY = 1e-300
+EXTENDED = np.longdouble if np.finfo(np.longdouble).eps < EPS else None
+
+
+@dataclass
+class Discrepancy:
+    """The worst entry at which one backend disagrees with the reference."""
+
+    backend: str
+    variable: str        # a wrt name, or "" for the function value
+    index: tuple
+    value: float
+    reference: float
+    abs_error: float
+    rel_error: float
+    tolerance: float
+    reference_backend: str = REFERENCE
+
+    def describe(self) -> str:
+        what = f"d/d{self.variable}{list(self.index) if self.index else ''}" if self.variable else "value"
+        return (f"{self.backend} {what} = {self.value:.17g}, {self.reference_backend} gives "
+                f"{self.reference:.17g} (abs error {self.abs_error:.3g}, rel error "
+                f"{self.rel_error:.3g}, tolerance {self.tolerance:.3g})")
+
+
+@dataclass
+class CheckResult:
+    """The outcome of cross-checking one expression at one point."""
+
+    expression: str
+    point: dict[str, np.ndarray]
+    wrt: list[str]
+    verdict: str
+    reason: str = ""
+    value: float = float("nan")
+    results: dict[str, Gradient] = field(default_factory=dict)
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+    kinks: list[str] = field(default_factory=list)
+    one_sided: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    tolerances: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    reference: str = REFERENCE
+
+    @property
+    def gradients(self) -> dict[str, dict[str, np.ndarray | float]]:
+        """Backend name to variable name to gradient (float for scalars)."""
+        return {name: {var: (float(g) if np.ndim(g) == 0 else g) for var, g in r.gradients.items()}
+                for name, r in self.results.items() if r.ok}
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict in (AGREE, NONDIFFERENTIABLE, OUTSIDE_DOMAIN)
+
+
+def normalise_point(at: Mapping, where: str = "point") -> dict[str, np.ndarray]:
+    """Variable values as float64 arrays; text values are read as number literals."""
+    point = {}
+    for name, value in at.items():
+        check_identifier(name)
+        if isinstance(value, str):
+            value = parse_value(value, where=f"{where}, value of {name}")
+        try:
+            array = np.array(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise PointError(f"{where}: the value of {name} is not a number or a "
+                             f"rectangular array of numbers") from None
+        if array.ndim > 2:
+            raise PointError(f"{where}: {name} has {array.ndim} axes; variables are scalars, "
+                             "vectors or matrices")
+        point[name] = array
+    return point
+
+
+def make_problem(expr: str | Expr, point: Mapping[str, np.ndarray],
+                 wrt: Iterable[str] | None = None, where: str = "expression") -> Problem:
+    """Parse (if needed) and check that the expression is a scalar at this point."""
+    tree = parse(expr, point.keys(), where=where) if isinstance(expr, str) else expr
+    text = expr if isinstance(expr, str) else to_text(expr)
+    used = variables(tree)
+    wrt = list(used if wrt is None else wrt)
+    for name in wrt:
+        if name not in point:
+            raise PointError(f"{where}: cannot differentiate with respect to {name!r}: "
+                             "it has no value")
+    try:
+        value = evaluate(tree, point)
+    except ShapeError as err:
+        raise err.located(where) from None
+    if np.ndim(value) != 0:
+        raise ShapeError(f"the expression's value has shape {np.shape(value)}; diffcheck "
+                         "differentiates scalar expressions (wrap it in sum() or mean())",
+                         where=where)
+    shapes = {name: point[name].shape for name in point}
+    return Problem(tree, wrt, shapes, text)
+
+
+def check_expr(expr: str | Expr, at: Mapping, wrt: Iterable[str] | None = None, *,
+               backends: Iterable[str] | None = None, problem: Problem | None = None) -> CheckResult:
+    """Cross-check the gradient of ``expr`` at the point ``at``.
+
+    ``at`` maps every variable to a number, nested list or array; ``wrt`` names the
+    variables to differentiate with respect to (default: all that appear).
+    Returns a :class:`CheckResult` whose ``verdict`` is one of :data:`OUTCOMES`.
+    Raises :class:`~diffcheck.errors.DiffcheckError` for malformed input.
+    """
+    point = normalise_point(at)
+    if problem is None:
+        problem = make_problem(expr, point, wrt)
+    names = list(backends or BACKENDS)
+    result = CheckResult(problem.text, point, problem.wrt, verdict=AGREE)
+    result.value = float(evaluate(problem.expr, point))
+
+    hazard = domain_hazard(problem, point)
+    result.kinks = kinks_reached(problem, point)
+    for name in names:
+        result.results[name] = run_backend(BACKENDS[name], problem, point)
+    if hazard:
+        result.verdict, result.reason = OUTSIDE_DOMAIN, hazard
+        return result
+    if result.kinks:
+        result.one_sided = one_sided_derivatives(problem, point)
+        split = _sides_differ(result.one_sided)
+        if split:
+            result.verdict = NONDIFFERENTIABLE
+            result.reason = f"{'; '.join(result.kinks)}: {split}"
+            return result
+    return classify(result, problem, point)
+
+
+def run_backend(backend, problem: Problem, point) -> Gradient:
+    """One backend's answer; an exception inside a backend is that backend's outcome."""
+    try:
+        return backend.gradient(problem, point)
+    except Exception as err:  # noqa: BLE001 - any failure of a method is reported, not raised
+        return Gradient(backend.name, status=ERROR, reason=f"{type(err).__name__}: {err}")
+
+
+def active_nodes(problem: Problem) -> set[int]:
+    """Ids of nodes whose value depends on a ``wrt`` variable through differentiable ops."""
+    active: set[int] = set()
+    for node in postorder(problem.expr):
+        if isinstance(node, Var):
+            if node.name in problem.wrt:
+                active.add(id(node))
+        elif isinstance(node, Apply) and node.op.differentiable:
+            if any(id(a) in active for a in node.args):
+                active.add(id(node))
+    return active
+
+
+def _where(node: Apply) -> str:
+    return f"{node.op.name}" + (f" at column {node.column}" if node.column else "")
+
+
+def domain_hazard(problem: Problem, point) -> str:
+    """Why the gradient does not exist as a finite number here, or ''."""
+    for name, value in point.items():
+        if not np.all(np.isfinite(value)):
+            return f"the value of {name} is not finite"
+    values = evaluate(problem.expr, point, keep=True)
+    active = active_nodes(problem)
+    for node in postorder(problem.expr):
+        if not isinstance(node, Apply) or id(node) not in active:
+            continue
+        args = [values[id(a)] for a in node.args]
+        for position, arg in enumerate(node.args):
+            if id(arg) not in active:
+                continue
+            mask = node.op.domain_mask(position, args, node.params)
+            if mask is not None and not np.all(mask):
+                return (f"{_where(node)}: argument {position + 1} is outside the domain of the "
+                        f"derivative ({node.op.domain_text})")
+        if not np.all(np.isfinite(values[id(node)])):
+            return f"{_where(node)}: the value is not finite"
+    return ""
+
+
+def kinks_reached(problem: Problem, point) -> list[str]:
+    """The non-differentiable points of ops that this point sits exactly on."""
+    values = evaluate(problem.expr, point, keep=True)
+    active = active_nodes(problem)
+    found = []
+    for node in postorder(problem.expr):
+        if not isinstance(node, Apply) or node.op.kink is None:
+            continue
+        if not any(id(a) in active for a in node.args):
+            continue
+        mask = node.op.kink_mask([values[id(a)] for a in node.args], node.params)
+        if np.any(mask):
+            found.append(f"{_where(node)} is at its kink ({node.op.kink_text})")
+    return found
+
+
+def one_sided_derivatives(problem: Problem, point) -> dict[str, dict[str, np.ndarray]]:
+    """Left and right numeric derivatives (and their errors) for every ``wrt`` entry."""
+    from .backends.numeric import partials
+    out = {}
+    for side in ("left", "right"):
+        out[side], out[f"{side}_error"] = {}, {}
+        for name in problem.wrt:
+            _, values, errors, _ = partials(problem, point, name, kind=side)
+            out[side][name], out[f"{side}_error"][name] = values, errors
+    return out
+
+
+def _sides_differ(one_sided) -> str:
+    for name, left in one_sided["left"].items():
+        right = one_sided["right"][name]
+        allowed = one_sided["left_error"][name] + one_sided["right_error"][name]
+        allowed = 4 * allowed + 1e-8 * np.maximum(np.abs(left), np.abs(right))
+        differ = np.abs(left - right) > allowed
+        if np.any(differ):
+            index = tuple(int(i) for i in np.argwhere(differ)[0])
+            label = f"{name}{list(index) if index else ''}"
+            return (f"left and right derivatives in {label} differ "
+                    f"({float(left[index]):.6g} and {float(right[index]):.6g})")
+    return ""
+
+
+def rounding_scale(problem: Problem, point) -> tuple[float, dict[str, np.ndarray]]:
+    """How far float64 rounding moves the value and gradient at this point.
+
+    Measured as the difference between the engine's float64 and extended-precision
+    results: it tracks cancellation and ill-conditioning that a fixed relative
+    tolerance cannot.  Where extended precision is unavailable, zero (the relative
+    floor then applies alone).
+    """
+    zeros = {name: np.zeros(problem.shapes[name]) for name in problem.wrt}
+    if EXTENDED is None:
+        return 0.0, zeros
+    try:
+        v64, g64 = engine.value_and_grad(problem.expr, point, problem.wrt, np.float64)
+        vld, gld = engine.value_and_grad(problem.expr, point, problem.wrt, EXTENDED)
+    except Exception:  # noqa: BLE001 - the engine's own failure is reported by its backend
+        return 0.0, zeros
+    value = float(abs(np.longdouble(v64) - vld))
+    grads = {name: np.asarray(np.abs(g64[name].astype(EXTENDED) - gld[name]), dtype=np.float64)
+             for name in problem.wrt}
+    return value, grads
+
+
+def _tolerance(reference: Gradient, candidate: Gradient, name: str | None, rounding) -> np.ndarray:
+    if name is None:
+        ref, got = reference.value, candidate.value
+        ref_err = cand_err = 0.0
+    else:
+        ref, got = reference.gradients[name], candidate.gradients[name]
+        ref_err, cand_err = reference.errors.get(name, 0.0), candidate.errors.get(name, 0.0)
+    scale = np.maximum(np.abs(ref), np.abs(got))
+    return (ESTIMATE_SAFETY * (np.asarray(ref_err) + np.asarray(cand_err))
+            + ROUNDING_SAFETY * np.asarray(rounding) + FLOOR_ULPS * EPS * scale + TINY)
+
+
+def _worst(reference: Gradient, candidate: Gradient, name: str | None, rounding):
+    """The entry with the largest error-to-tolerance ratio, as a Discrepancy, or None."""
+    if name is None:
+        ref, got = np.asarray(reference.value), np.asarray(candidate.value)
+    else:
+        ref, got = np.asarray(reference.gradients[name]), np.asarray(candidate.gradients[name])
+    tol = np.broadcast_to(_tolerance(reference, candidate, name, rounding), np.shape(ref))
+    with np.errstate(all="ignore"):
+        error = np.abs(got - ref)
+        error = np.where(np.isnan(error) & ~(np.isnan(got) & np.isnan(ref)), np.inf, error)
+        ratio = np.where(np.isfinite(error), error / tol, np.inf)
+        # An entry whose error bound is infinite (a finite-difference table that
+        # did not converge) cannot disagree with anything.
+        ratio = np.where(np.isfinite(tol), ratio, 0.0)
+    if not np.any(ratio > 1):
+        return None
+    index = np.unravel_index(int(np.argmax(ratio)), np.shape(ref)) if np.ndim(ref) else ()
+    r, g, e = float(ref[index]), float(got[index]), float(error[index])
+    return Discrepancy(candidate.backend, name or "", tuple(int(i) for i in index), g, r, e,
+                       e / abs(r) if r else float("inf"), float(tol[index]), reference.backend)
+
+
+def classify(result: CheckResult, problem: Problem, point) -> CheckResult:
+    """Compare every working backend with the reference and set the verdict."""
+    working = {n: r for n, r in result.results.items() if r.ok}
+    errors = [r for r in result.results.values() if r.status == ERROR]
+    if len(working) < 2:
+        result.verdict = ERROR if errors else UNSUPPORTED
+        result.reason = "fewer than two methods could differentiate this: " + "; ".join(
+            f"{r.backend}: {r.reason}" for r in result.results.values() if not r.ok)
+        return result
+    reference_name = REFERENCE if REFERENCE in working else (
+        "numeric" if "numeric" in working else next(iter(working)))
+    result.reference = reference_name
+    reference = working[reference_name]
+    value_rounding, grad_rounding = rounding_scale(problem, point)
+
+    failures: dict[str, list[Discrepancy]] = {}
+    for name, candidate in working.items():
+        if name == reference_name:
+            continue
+        found = [_worst(reference, candidate, None, value_rounding)]
+        found += [_worst(reference, candidate, var, grad_rounding[var]) for var in problem.wrt]
+        found = [d for d in found if d is not None]
+        result.tolerances[name] = {var: np.broadcast_to(
+            _tolerance(reference, candidate, var, grad_rounding[var]), problem.shapes[var])
+            for var in problem.wrt}
+        if found:
+            failures[name] = found
+
+    if failures and _reference_is_odd_one_out(working, reference_name, failures, problem, point,
+                                               value_rounding, grad_rounding):
+        worst = max(failures[next(iter(failures))], key=lambda d: d.abs_error / d.tolerance)
+        result.discrepancies = [_blame_reference(worst)]
+    else:
+        result.discrepancies = [max(found, key=lambda d: d.abs_error / d.tolerance)
+                                for found in failures.values()]
+    if result.discrepancies:
+        result.verdict = DISCREPANCY
+        result.reason = "; ".join(d.describe() for d in result.discrepancies)
+    elif errors:
+        result.verdict = ERROR
+        result.reason = "; ".join(f"{r.backend} failed: {r.reason}" for r in errors)
+    return result
+
+
+def _reference_is_odd_one_out(working, reference_name, failures, problem, point,
+                              value_rounding, grad_rounding) -> bool:
+    """True when every other method disagrees with the reference but they agree
+    with each other: then the reference is the one that is wrong."""
+    others = [n for n in working if n != reference_name]
+    if len(others) < 2 or set(failures) != set(others):
+        return False
+    anchor = working[others[0]]
+    for name in others[1:]:
+        for var in [None, *problem.wrt]:
+            rounding = value_rounding if var is None else grad_rounding[var]
+            if _worst(anchor, working[name], var, rounding) is not None:
+                return False
+    return True
+
+
+def _blame_reference(d: Discrepancy) -> Discrepancy:
+    # Swap roles: the reference's value is the odd one; the others' is the consensus.
+    return Discrepancy(d.reference_backend, d.variable, d.index, d.reference, d.value,
+                       d.abs_error, d.abs_error / abs(d.value) if d.value else float("inf"),
+                       d.tolerance, reference_backend=f"{d.backend} (with the other methods)")

@@ -1,0 +1,78 @@
+"""Terminal rendering of check results with rich tables: one row per gradient
+entry, one column per method, the disagreeing cells in red."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+VERDICT_STYLE = {"agree": "bold green", "discrepancy": "bold red", "nondifferentiable": "bold yellow",
+                 "outside_domain": "bold yellow", "unsupported": "bold magenta", "error": "bold red"}
+MAX_ROWS = 12
+MAX_FORMULA = 240
+
+
+def _entries(result):
+    """(label, variable, index) for the value and every gradient entry, capped."""
+    rows = [("value", None, ())]
+    for name in result.wrt:
+        shape = np.shape(result.point[name])
+        for index in np.ndindex(*shape):
+            rows.append((f"∂/∂{name}{list(index) if index else ''}", name, index))
+    return rows
+
+
+def _cell(gradient, name, index) -> str:
+    if name is None:
+        return f"{gradient.value:.15g}"
+    value = float(np.asarray(gradient.gradients[name])[index])
+    error = float(np.asarray(gradient.errors.get(name, 0.0))[index]) if name in gradient.errors else 0.0
+    text = f"{value:.15g}"
+    if error and gradient.backend == "numeric":
+        text += f" ±{error:.1g}"
+    return text
+
+
+def check_table(result) -> Table:
+    table = Table(title=f"{result.expression}", title_justify="left", title_style="bold")
+    table.add_column("")
+    names = list(result.results)
+    for backend in names:
+        table.add_column(backend + (" (ref)" if backend == result.reference else ""), justify="right")
+    blamed = {(d.backend, d.variable, d.index) for d in result.discrepancies}
+    entries = _entries(result)
+    for label, name, index in entries[:MAX_ROWS]:
+        cells = []
+        for backend in names:
+            g = result.results[backend]
+            if not g.ok:
+                cells.append(Text(g.status, style="dim"))
+                continue
+            bad = (backend, name or "", tuple(index)) in blamed
+            cells.append(Text(_cell(g, name, index), style="bold red" if bad else ""))
+        table.add_row(label, *cells)
+    if len(entries) > MAX_ROWS:
+        table.add_row(f"… {len(entries) - MAX_ROWS} more", *[""] * len(names))
+    return table
+
+
+def print_check(result, console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(check_table(result))
+    for name, g in result.results.items():
+        if not g.ok:
+            console.print(f"  {name}: {g.status}: {g.reason}", style="dim", highlight=False)
+    line = Text("verdict: ") + Text(result.verdict, style=VERDICT_STYLE.get(result.verdict, "bold"))
+    if result.reason:
+        line += Text(f" — {result.reason}")
+    console.print(line)
+    symbolic = result.results.get("symbolic")
+    if symbolic is not None and symbolic.ok:
+        for name, formulas in symbolic.details.get("formulas", {}).items():
+            if len(formulas) == 1:
+                formula = formulas[0]
+                if len(formula) > MAX_FORMULA:
+                    formula = formula[:MAX_FORMULA] + f"… ({len(formulas[0])} characters; --format json has it whole)"
+                console.print(f"  symbolic ∂/∂{name} = {formula}", highlight=False)
