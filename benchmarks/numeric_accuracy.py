@@ -88,6 +88,38 @@ def main():
     print("verdicts of full checks with default tolerances: "
           + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())))
     print("\n".join(alarms) if alarms else "false alarms: 0")
+    detected, eligible = engine_mutant_detection(pairs, 1e-7)
+    print(f"every engine rule scaled by (1 + 1e-7): detected in {detected}/{eligible} pairs "
+          "(pairs whose gradient is not all zero)")
+
+
+def engine_mutant_detection(pairs, relative):
+    """Scale every vector-Jacobian rule by (1 + relative); count checks that notice."""
+    import dataclasses
+
+    from diffcheck.ops import OPS
+
+    original = dict(OPS)
+
+    def scaled(rule):
+        return lambda *args, **params: rule(*args, **params) * (1 + relative)
+
+    try:
+        for key, op in original.items():
+            OPS[key] = dataclasses.replace(op, vjp=tuple(scaled(r) for r in op.vjp))
+        detected = eligible = 0
+        for text, at in pairs:
+            result = check_expr(text, at)
+            reference = result.results["symbolic"].gradients
+            if all(not np.any(g) for g in reference.values()):
+                continue
+            eligible += 1
+            detected += result.verdict == "discrepancy" and any(
+                d.backend == "engine" for d in result.discrepancies)
+        return detected, eligible
+    finally:
+        OPS.clear()
+        OPS.update(original)
 
 
 if __name__ == "__main__":

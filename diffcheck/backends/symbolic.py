@@ -4,7 +4,8 @@ Every variable entry becomes a real SymPy symbol (``W[0, 1]``), the expression i
 built from the op records' SymPy forms, and each gradient entry is differentiated
 exactly.  The formulas are kept for reports.  They are evaluated with mpmath at
 :data:`DIGITS` significant digits, and again at :data:`CHECK_DIGITS` to bound the
-evaluation's own error: this backend is the harness's reference truth.
+evaluation's own error: this backend is the harness's reference truth.  They are
+also evaluated in float64 (reported as ``details["float64"]``).
 
 Expansion into components has a cost cap (:data:`MAX_SCALAR_OPS`); beyond it the
 backend reports itself skipped, with the reason, instead of attempting it.
@@ -130,6 +131,11 @@ class _Compiled:
         self.arguments = [s for name in problem.shapes for s in np.ravel(self.symbols[name])]
         modules = [{stop_gradient(sp).__name__: lambda x: x}, "mpmath"]
         self.evaluate = sp.lambdify(self.arguments, entries, modules=modules, cse=True, dummify=True)
+        # The same formulas in float64: what a user who copies the formula into
+        # NumPy code would get.  Reported beside the reference, never used as it.
+        self.evaluate_float64 = sp.lambdify(
+            self.arguments, entries, modules=[{stop_gradient(sp).__name__: lambda x: x}, "numpy"],
+            cse=True, dummify=True)
         self.shapes = problem.shapes
         self.wrt = problem.wrt
 
@@ -180,19 +186,26 @@ class SymbolicBackend:
         except (ZeroDivisionError, ValueError, OverflowError, TypeError) as err:
             return failed(self.name, ERROR, f"evaluating the derivative failed: {type(err).__name__}: {err}")
         values = np.array([_to_float(v) for v in precise])
+        with np.errstate(all="ignore"):
+            try:
+                float64 = np.array([float(v) for v in compiled.evaluate_float64(
+                    *[float(v) for name in compiled.shapes for v in np.ravel(point[name])])])
+            except (TypeError, ValueError, ZeroDivisionError):
+                float64 = np.full(len(values), np.nan)
         with mpmath.workdps(DIGITS):
             spread = np.array([_to_float(abs(p - r)) if _to_float(p) == _to_float(p) else 0.0
                                for p, r in zip(precise, rough)])
-        gradients, errors, offset = {}, {}, 1
+        gradients, errors, in_float64, offset = {}, {}, {}, 1
         for name in compiled.wrt:
             shape = compiled.shapes[name]
             count = int(np.prod(shape, dtype=int))
             gradients[name] = values[offset:offset + count].reshape(shape)
             errors[name] = spread[offset:offset + count].reshape(shape)
+            in_float64[name] = float64[offset:offset + count].reshape(shape)
             offset += count
         import sympy as sp
         formulas = {name: [readable(sp, f) for f in derivs[:MAX_FORMULAS_KEPT]]
                     for name, derivs in compiled.formulas.items()}
         return Gradient(self.name, value=float(values[0]), gradients=gradients, errors=errors,
-                        evaluations=2, details={"formulas": formulas,
+                        evaluations=2, details={"formulas": formulas, "float64": in_float64,
                                                 "function": readable(sp, compiled.function)})
