@@ -26,10 +26,10 @@ def _entries(result):
 
 def _cell(gradient, name, index) -> str:
     if name is None:
-        return f"{gradient.value:.15g}"
+        return f"{gradient.value:.12g}"
     value = float(np.asarray(gradient.gradients[name])[index])
     error = float(np.asarray(gradient.errors.get(name, 0.0))[index]) if name in gradient.errors else 0.0
-    text = f"{value:.15g}"
+    text = f"{value:.12g}"
     if error and gradient.backend == "numeric":
         text += f" ±{error:.1g}"
     return text
