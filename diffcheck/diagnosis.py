@@ -88,8 +88,7 @@ def diagnose(claimed, true, tolerance, context: Context | None = None) -> list[D
                 "shared_scalar", "the claim is the sum of the gradient's entries: the vector parameter "
                 "was treated as one scalar shared by every entry",
                 f"sum of {true.tolist()} = {true.sum():.6g}"))
-        elif true.ndim == 2 and claimed.shape == true.T.shape and matches(claimed, true.T, tolerance.T
-                                                                           if tolerance.ndim == 2 else tolerance):
+        elif true.ndim == 2 and claimed.shape == true.T.shape and matches(claimed, true.T, tolerance):
             found.append(Diagnosis("transpose", "the claim is the transpose of the true value",
                                    f"true shape {true.shape}, claimed shape {claimed.shape}"))
         elif true.ndim == 1 and claimed.ndim == 1 and claimed.size < true.size:

@@ -139,10 +139,12 @@ def check_expr(expr: str | Expr, at: Mapping, wrt: Iterable[str] | None = None, 
         problem = make_problem(expr, point, wrt)
     names = list(backends or BACKENDS)
     result = CheckResult(problem.text, point, problem.wrt, verdict=AGREE)
-    result.value = float(evaluate(problem.expr, point))
+    # One forward pass serves the value and both analyses.
+    values = evaluate(problem.expr, point, keep=True)
+    result.value = float(values[id(problem.expr)])
 
-    hazard = domain_hazard(problem, point)
-    result.kinks = kinks_reached(problem, point)
+    hazard = domain_hazard(problem, point, values)
+    result.kinks = kinks_reached(problem, point, values)
     for name in names:
         result.results[name] = run_backend(BACKENDS[name], problem, point)
     if hazard:
@@ -183,12 +185,16 @@ def _where(node: Apply) -> str:
     return f"{node.op.name}" + (f" at column {node.column}" if node.column else "")
 
 
-def domain_hazard(problem: Problem, point) -> str:
-    """Why the gradient does not exist as a finite number here, or ''."""
+def domain_hazard(problem: Problem, point, values=None) -> str:
+    """Why the gradient does not exist as a finite number here, or ''.
+
+    ``values`` are the node values of :func:`~diffcheck.expr.evaluate` with
+    ``keep=True``, when the caller has them already."""
     for name, value in point.items():
         if not np.all(np.isfinite(value)):
             return f"the value of {name} is not finite"
-    values = evaluate(problem.expr, point, keep=True)
+    if values is None:
+        values = evaluate(problem.expr, point, keep=True)
     active = active_nodes(problem)
     for node in postorder(problem.expr):
         if not isinstance(node, Apply) or id(node) not in active:
@@ -206,9 +212,10 @@ def domain_hazard(problem: Problem, point) -> str:
     return ""
 
 
-def kinks_reached(problem: Problem, point) -> list[str]:
+def kinks_reached(problem: Problem, point, values=None) -> list[str]:
     """The non-differentiable points of ops that this point sits exactly on."""
-    values = evaluate(problem.expr, point, keep=True)
+    if values is None:
+        values = evaluate(problem.expr, point, keep=True)
     active = active_nodes(problem)
     found = []
     for node in postorder(problem.expr):
@@ -248,19 +255,24 @@ def _sides_differ(one_sided) -> str:
     return ""
 
 
-def rounding_scale(problem: Problem, point) -> tuple[float, dict[str, np.ndarray]]:
+def rounding_scale(problem: Problem, point, engine_result: Gradient | None = None
+                   ) -> tuple[float, dict[str, np.ndarray]]:
     """How far float64 rounding moves the value and gradient at this point.
 
     Measured as the difference between the engine's float64 and extended-precision
     results: it tracks cancellation and ill-conditioning that a fixed relative
     tolerance cannot.  Where extended precision is unavailable, zero (the relative
-    floor then applies alone).
+    floor then applies alone).  ``engine_result``, the engine backend's float64
+    answer when it has one, saves running the float64 pass again.
     """
     zeros = {name: np.zeros(problem.shapes[name]) for name in problem.wrt}
     if EXTENDED is None:
         return 0.0, zeros
     try:
-        v64, g64 = engine.value_and_grad(problem.expr, point, problem.wrt, np.float64)
+        if engine_result is not None and engine_result.ok:
+            v64, g64 = engine_result.value, engine_result.gradients
+        else:
+            v64, g64 = engine.value_and_grad(problem.expr, point, problem.wrt, np.float64)
         vld, gld = engine.value_and_grad(problem.expr, point, problem.wrt, EXTENDED)
     except Exception:  # noqa: BLE001 - the engine's own failure is reported by its backend
         return 0.0, zeros
@@ -317,7 +329,7 @@ def classify(result: CheckResult, problem: Problem, point) -> CheckResult:
         "numeric" if "numeric" in working else next(iter(working)))
     result.reference = reference_name
     reference = working[reference_name]
-    value_rounding, grad_rounding = rounding_scale(problem, point)
+    value_rounding, grad_rounding = rounding_scale(problem, point, result.results.get("engine"))
 
     failures: dict[str, list[Discrepancy]] = {}
     for name, candidate in working.items():

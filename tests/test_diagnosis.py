@@ -44,6 +44,8 @@ def test_transpose():
     true = np.array([[1.0, 2.0], [3.0, 4.0]])
     assert kinds(diagnose(true.T, true, 0.01)) == ["transpose"]
     assert kinds(diagnose(np.ones((3, 2)), np.ones((2, 3)), 0.01)) == ["transpose"]
+    # The tolerance comes from the claim's text, so it has the claim's shape.
+    assert kinds(diagnose(np.ones((3, 2)), np.ones((2, 3)), np.full((3, 2), 0.01))) == ["transpose"]
 
 
 def test_shape_that_cannot_match():
