@@ -32,16 +32,16 @@ class Context:
     """What else the document tells about the claim, to test hypotheses against.
 
     ``batch_size`` is m for "missing 1/m"; ``earlier_gradients`` are gradients of
-    earlier ``backward()`` calls into the same leaf; ``recompute`` gives the true
-    value with some data replaced (for data-entry hypotheses), and
-    ``alternatives`` names those replacements: ``{"X[7, 0]": (data_name, index,
-    other_value)}``.
+    earlier ``backward()`` calls into the same leaf; ``alternatives`` maps a label
+    for data the document gives differently elsewhere (``"X row 7 = [-4.0, 0.1]"``)
+    to the changes it makes (``"X[7, 0] = -4"``), and ``recompute(label)`` gives
+    the true value with that data.
     """
 
     batch_size: int | None = None
     earlier_gradients: Sequence[np.ndarray] = ()
-    recompute: Callable[[str, tuple, float], np.ndarray] | None = None
-    alternatives: Mapping[str, tuple] = field(default_factory=dict)
+    recompute: Callable[[str], np.ndarray] | None = None
+    alternatives: Mapping[str, str] = field(default_factory=dict)
 
 
 def matches(claimed: np.ndarray, value: np.ndarray, tolerance: np.ndarray) -> bool:
@@ -53,18 +53,24 @@ def matches(claimed: np.ndarray, value: np.ndarray, tolerance: np.ndarray) -> bo
 
 
 def _factor_name(k: float, m: int | None) -> str | None:
-    named = {2.0: "twice the true value (a factor of 2)", 0.5: "half the true value (a lost factor of 2)",
-             -1.0: "the true value with its sign flipped"}
-    for value, name in named.items():
+    """Name the slips a constant factor ``k`` = claimed / true can come from.
+
+    With m = 2 a lost factor of 2 and an extra 1/m are the same number: both
+    readings are given, since the numbers cannot tell them apart.
+    """
+    names = []
+    plain = {2.0: "a factor of 2 too many", 0.5: "a lost factor of 2", -1.0: "a flipped sign"}
+    for value, name in plain.items():
         if np.isclose(k, value, rtol=1e-9):
-            return name
+            names.append(name)
     if m and m > 1:
-        if np.isclose(k, m, rtol=1e-9):
-            return f"the true value times m = {m} (a missing 1/m)"
-        if np.isclose(k, 1.0 / m, rtol=1e-9):
-            return f"the true value divided by m = {m} once more (an extra 1/m)"
-        if np.isclose(k, -m, rtol=1e-9) or np.isclose(k, -1.0 / m, rtol=1e-9):
-            return f"the true value times {k:g} (a sign flip and a 1/m error)"
+        for value, name in ((m, f"a missing 1/m (m = {m})"), (1.0 / m, f"an extra 1/m (m = {m})"),
+                            (-m, f"a flipped sign and a missing 1/m (m = {m})"),
+                            (-1.0 / m, f"a flipped sign and an extra 1/m (m = {m})")):
+            if np.isclose(k, value, rtol=1e-9):
+                names.append(name)
+    if names:
+        return f"the true value times {Fraction(k).limit_denominator(1000)}: " + ", or ".join(names)
     # Only small plain factors are plausible slips (3, 1/3, 3/2...); any ratio is
     # some fraction, and 14/11 explains nothing.
     fraction = Fraction(k).limit_denominator(4)
@@ -127,11 +133,32 @@ def diagnose(claimed, true, tolerance, context: Context | None = None) -> list[D
         found.append(Diagnosis("transpose", "the claim is the transpose of the true value", ""))
 
     if context.recompute is not None:
-        for label, (name, index, other) in context.alternatives.items():
-            if matches(claimed, context.recompute(name, index, other), tolerance):
+        for label, changes in context.alternatives.items():
+            if matches(claimed, context.recompute(label), tolerance):
                 found.append(Diagnosis(
-                    "data_entry", f"the claim follows from {label} = {other:g}, which the document gives "
-                    "differently elsewhere", f"recomputed with {label} = {other:g}"))
+                    "data_entry", f"the claim follows from other data the document gives elsewhere: "
+                    f"{label}", f"recomputed with {changes}"))
+
+    if not found and true.ndim >= 1 and true.size > 1:
+        found.extend(_entries(claimed, true, tolerance))
 
     return found or [Diagnosis(UNEXPLAINED, "no known mistake reproduces the claimed value",
                                f"claimed {claimed.tolist()}, true {true.tolist()}")]
+
+
+def _entries(claimed, true, tolerance) -> list[Diagnosis]:
+    """When most entries are right, name the ones that are not."""
+    wrong = ~(np.abs(claimed - true) <= tolerance)
+    count = int(wrong.sum())
+    if count == 0 or count > max(1, true.size // 3):
+        return []
+    places = [tuple(int(i) for i in index) for index in np.argwhere(wrong)]
+    shown = ", ".join(f"[{', '.join(map(str, p))}]" for p in places[:4])
+    evidence = "; ".join(f"entry [{', '.join(map(str, p))}]: claimed {claimed[p]:.6g}, true {true[p]:.6g}"
+                         for p in places[:4])
+    flipped = np.abs(claimed[wrong] + true[wrong]) <= np.broadcast_to(tolerance, true.shape)[wrong]
+    if np.all(flipped) and np.all(true[wrong] != 0):
+        return [Diagnosis("sign", f"the sign of entr{'y' if count == 1 else 'ies'} {shown} is "
+                          f"flipped; the other {true.size - count} entries are right", evidence)]
+    return [Diagnosis("entry", f"entr{'y' if count == 1 else 'ies'} {shown} differ; the other "
+                      f"{true.size - count} entries are right", evidence)]

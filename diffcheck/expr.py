@@ -168,3 +168,25 @@ def apply_numpy(node: Apply, args: list) -> np.ndarray:
         shapes = " and ".join(str(np.shape(a)) for a in args)
         raise ShapeError(f"{node.op.name}: cannot combine shapes {shapes} ({err})",
                          column=node.column) from None
+
+
+def substitute(root: Expr, definitions: dict[str, Expr]) -> Expr:
+    """``root`` with each variable named in ``definitions`` replaced by its tree.
+
+    Case files name sub-expressions (``z = "x0*w0 + b"``) so a formula reads like
+    the document's; every backend sees the expanded tree, with each definition
+    shared rather than copied.
+    """
+    if not definitions:
+        return root
+    rebuilt: dict[int, Expr] = {}
+    for node in postorder(root):
+        if isinstance(node, Var):
+            rebuilt[id(node)] = definitions.get(node.name, node)
+        elif isinstance(node, Const):
+            rebuilt[id(node)] = node
+        else:
+            args = tuple(rebuilt[id(a)] for a in node.args)
+            changed = any(new is not old for new, old in zip(args, node.args))
+            rebuilt[id(node)] = Apply(node.op, args, node.params, node.column) if changed else node
+    return rebuilt[id(root)]

@@ -12,7 +12,6 @@ import re
 import numpy as np
 
 from .errors import ExpressionError
-from .parser import parse_value
 
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
@@ -28,13 +27,58 @@ def half_unit(text: str) -> float:
     return 0.5 * 10.0 ** (power - decimals)
 
 
+_TENSOR = re.compile(r"^\s*tensor\((?P<body>[^=]*?)\s*(,[^,=\[\]]*=.*)?\)\s*$", re.S)
+_TOKEN = re.compile(r"\[|\]|" + _NUMBER.pattern)
+MAX_CLAIMED_ENTRIES = 1_000_000
+
+
+def _nested(text: str, where: str):
+    """Numbers in nested brackets, separated by commas or (as NumPy prints) spaces."""
+    stack: list[list] = [[]]
+    end = 0
+    for match in _TOKEN.finditer(text):
+        gap = text[end:match.start()]
+        if gap.strip(" \t\r\n,"):
+            raise ExpressionError(f"unexpected {gap.strip()!r} in a claimed value",
+                                  column=end + 1, where=where)
+        end = match.end()
+        token = match.group(0)
+        if token == "[":
+            stack.append([])
+        elif token == "]":
+            if len(stack) == 1:
+                raise ExpressionError("unbalanced ']'", column=match.start() + 1, where=where)
+            inner = stack.pop()
+            stack[-1].append(inner)
+        else:
+            stack[-1].append(token)
+    if text[end:].strip(" \t\r\n,"):
+        raise ExpressionError(f"unexpected {text[end:].strip()!r} in a claimed value",
+                              column=end + 1, where=where)
+    if len(stack) != 1 or len(stack[0]) != 1:
+        raise ExpressionError("a claimed value is one number or one bracketed list", where=where)
+    return stack[0][0]
+
+
 def claimed(text: str, *, where: str = "claim") -> tuple[np.ndarray, np.ndarray]:
-    """The value a claim writes, and for each entry half a unit of its last place."""
-    value = np.asarray(parse_value(text, where=where), dtype=float)
-    tokens = [m.group(0) for m in _NUMBER.finditer(text)]
-    if len(tokens) != value.size:
-        raise ExpressionError(f"cannot match the numbers in {text!r} to its entries", where=where)
-    tolerance = np.array([half_unit(t) for t in tokens]).reshape(value.shape)
+    """The value a claim writes, and for each entry half a unit of its last place.
+
+    Accepts a number, a nested list with commas or NumPy's spaces, or a whole
+    torch printout (``tensor([ -4., -12.], grad_fn=<...>)``).  Nothing is evaluated.
+    """
+    match = _TENSOR.match(text)
+    body = match.group("body") if match else text
+    if len(body) > 20 * MAX_CLAIMED_ENTRIES:
+        raise ExpressionError("claimed value too long", where=where)
+    tokens = _nested(body, where)
+    try:
+        strings = np.array(tokens, dtype=object)
+        if strings.dtype != object or any(isinstance(t, list) for t in strings.ravel()):
+            raise ValueError
+    except ValueError:
+        raise ExpressionError("the claimed lists are not rectangular", where=where) from None
+    value = np.array([float(t) for t in strings.ravel()]).reshape(strings.shape)
+    tolerance = np.array([half_unit(t) for t in strings.ravel()]).reshape(strings.shape)
     return value, tolerance
 
 

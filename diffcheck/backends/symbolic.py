@@ -89,6 +89,21 @@ def scalar_op_count(problem, point) -> int:
     return total
 
 
+def to_sympy(sp, root, symbols: dict) -> np.ndarray:
+    """The expression as an object array of SymPy expressions over ``symbols``
+    (variable name to object array of symbols, as from :func:`symbol_array`)."""
+    built = {}
+    for node in postorder(root):
+        if isinstance(node, Var):
+            built[id(node)] = symbols[node.name]
+        elif isinstance(node, Const):
+            built[id(node)] = _constant(sp, node)
+        else:
+            params = {k: (_exact(sp, v) if isinstance(v, float) else v) for k, v in node.params.items()}
+            built[id(node)] = as_object_array(node.op.sympy(sp, *[built[id(a)] for a in node.args], **params))
+    return built[id(root)]
+
+
 _FLAT = {"add", "sub", "mul", "neg"}
 
 
@@ -110,18 +125,7 @@ class _Compiled:
         from ..ops import stop_gradient
 
         self.symbols = {name: symbol_array(sp, name, problem.shapes[name]) for name in problem.shapes}
-        built = {}
-        for node in postorder(problem.expr):
-            if isinstance(node, Var):
-                built[id(node)] = self.symbols[node.name]
-            elif isinstance(node, Const):
-                built[id(node)] = _constant(sp, node)
-            else:
-                params = {k: (_exact(sp, v) if isinstance(v, float) else v)
-                          for k, v in node.params.items()}
-                result = node.op.sympy(sp, *[built[id(a)] for a in node.args], **params)
-                built[id(node)] = as_object_array(result)
-        self.function = built[id(problem.expr)][()]
+        self.function = to_sympy(sp, problem.expr, self.symbols)[()]
         self.formulas = {}
         entries = [self.function]
         for name in problem.wrt:

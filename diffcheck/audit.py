@@ -1,0 +1,108 @@
+"""The audit: every case of every file, cross-checked, and every claim checked.
+
+Produces data (:class:`AuditResult`); :mod:`diffcheck.records` turns it into the
+plain record every report format renders.  A case that fails to load, or whose
+checking raises one of diffcheck's own errors, is reported and the audit goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from . import claims, scenarios
+from .catalogue import Case, CaseFile, discover, load
+from .claims import CONFIRMED, REFUTED, UNDECIDED, CaseRun, Finding
+from .errors import DiffcheckError
+from .expr import variables
+from .harness import AGREE, DISCREPANCY, ERROR, CheckResult
+
+CHECKERS = {**claims.CHECKERS, **scenarios.CHECKERS}
+CLEAN, FOUND, BAD_INPUT = 0, 1, 2
+FAILED = "error"   # a claim that could not be checked because of its own input
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    checks: list[CheckResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    scenarios: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def problems(self) -> int:
+        """Refuted or unusable claims, and cross-checks where the methods disagree."""
+        return (sum(f.status in (REFUTED, FAILED) for f in self.findings)
+                + sum(c.verdict in (DISCREPANCY, ERROR) for c in self.checks)
+                + sum(s.verdict in (DISCREPANCY, ERROR) for s in self.scenarios))
+
+
+@dataclass
+class AuditResult:
+    files: list[CaseFile] = field(default_factory=list)
+    cases: list[CaseResult] = field(default_factory=list)
+    started: float = 0.0
+    seconds: float = 0.0
+    complete: bool = True
+
+    @property
+    def load_errors(self) -> list[str]:
+        return [str(e) for f in self.files for e in f.errors]
+
+    def count(self, status: str) -> int:
+        return sum(f.status == status for c in self.cases for f in c.findings)
+
+    @property
+    def exit_status(self) -> int:
+        if self.load_errors:
+            return BAD_INPUT
+        return FOUND if any(c.problems for c in self.cases) else CLEAN
+
+
+def load_all(paths: Iterable) -> list[CaseFile]:
+    return [load(path) for path in discover(paths)]
+
+
+def check_case(case: Case, backends=None) -> CaseResult:
+    """Cross-check the case at each of its points, then check each claim."""
+    started = time.perf_counter()
+    run = CaseRun(case, backends)
+    result = CaseResult(case)
+    for point in case.points:
+        try:
+            run.check(case.tree, point, case.wrt or variables(case.tree))
+        except DiffcheckError as err:
+            result.findings.append(Finding(0, "case", "the case's expression", FAILED, str(err),
+                                           where=case.where, quote=case.quote))
+    for claim in case.claims:
+        try:
+            result.findings.extend(CHECKERS[claim.kind](run, claim))
+        except DiffcheckError as err:
+            result.findings.append(run.finding(claim, claim.label, FAILED, str(err)))
+    result.checks, result.scenarios = run.checks, run.scenarios
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def run_audit(files: list[CaseFile], backends=None,
+              progress: Callable[[Case, CaseResult], None] | None = None) -> AuditResult:
+    """Check every loaded case; ``progress`` is called after each."""
+    audit = AuditResult(files=files, started=time.time())
+    clock = time.perf_counter()
+    try:
+        for case_file in files:
+            for case in case_file.cases:
+                result = check_case(case, backends)
+                audit.cases.append(result)
+                if progress:
+                    progress(case, result)
+    except KeyboardInterrupt:
+        audit.complete = False
+    audit.seconds = time.perf_counter() - clock
+    return audit
+
+
+__all__ = ["AuditResult", "CaseResult", "check_case", "run_audit", "load_all", "CONFIRMED", "REFUTED",
+           "UNDECIDED", "AGREE"]
