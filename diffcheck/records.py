@@ -70,3 +70,106 @@ def check_record(result) -> dict:
         record["one_sided"] = {side: {k: array(v) for k, v in by_var.items()}
                                for side, by_var in result.one_sided.items()}
     return record
+
+
+FORMAT_VERSION = 1
+
+
+def plain(x):
+    """Any finding's evidence as JSON data: arrays to lists, non-finite to names."""
+    if isinstance(x, dict):
+        return {str(k): plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [plain(v) for v in x]
+    if isinstance(x, np.ndarray) or isinstance(x, np.generic):
+        return array(x) if np.issubdtype(np.asarray(x).dtype, np.number) else np.asarray(x).tolist()
+    if isinstance(x, float):
+        return number(x)
+    return x
+
+
+def finding_record(f) -> dict:
+    return {
+        "claim": f.claim, "kind": f.kind, "subject": f.subject, "status": f.status,
+        "message": f.message, "where": f.where, "quote": f.quote, "claimed": f.claimed,
+        "true": None if f.true is None else array(f.true),
+        "tolerance": None if f.tolerance is None else array(f.tolerance),
+        "diagnoses": [{"kind": d.kind, "explanation": d.explanation, "evidence": d.evidence}
+                      for d in f.diagnoses],
+        "evidence": plain(f.evidence), "note": f.note,
+    }
+
+
+def scenario_record(s) -> dict:
+    runs = {name: [plain({k: v for k, v in step.items() if k != "error"}) for step in steps]
+            for name, steps in s.runs.items()}
+    return {"claim": s.claim, "kind": s.kind, "verdict": s.verdict, "reason": s.reason,
+            "reference": s.reference, "steps": s.steps, "runs": runs}
+
+
+def case_record(result) -> dict:
+    case = result.case
+    return {
+        "id": case.id, "file": case.path, "document": case.document, "name": case.name,
+        "where": case.where, "quote": case.quote, "note": case.note, "expression": case.expression,
+        "variables": {k: array(v) for k, v in case.point.items()}, "wrt": list(case.wrt),
+        "checks": [check_record(c) for c in result.checks],
+        "scenarios": [scenario_record(s) for s in result.scenarios],
+        "findings": [finding_record(f) for f in result.findings],
+    }
+
+
+def summary(cases: list, load_errors: list, complete: bool) -> dict:
+    """Counts over case records; recomputable from them, so merged reports agree."""
+    from .audit import BAD_INPUT, CLEAN, FOUND
+    claims = {s: 0 for s in ("confirmed", "refuted", "undecided", "error")}
+    checks: dict[str, int] = {}
+    scenarios: dict[str, int] = {}
+    for case in cases:
+        for f in case["findings"]:
+            claims[f["status"]] = claims.get(f["status"], 0) + 1
+        for c in case["checks"]:
+            checks[c["verdict"]] = checks.get(c["verdict"], 0) + 1
+        for s in case["scenarios"]:
+            scenarios[s["verdict"]] = scenarios.get(s["verdict"], 0) + 1
+    problems = (claims["refuted"] + claims["error"] + checks.get("discrepancy", 0) + checks.get("error", 0)
+                + scenarios.get("discrepancy", 0) + scenarios.get("error", 0))
+    status = BAD_INPUT if load_errors else (FOUND if problems else CLEAN)
+    return {"documents": len({c["document"] for c in cases}), "cases": len(cases), "claims": claims,
+            "cross_checks": dict(sorted(checks.items())), "scenarios": dict(sorted(scenarios.items())),
+            "load_errors": len(load_errors), "problems": problems, "exit_status": status,
+            "complete": complete}
+
+
+def audit_record(audit) -> dict:
+    """The whole audit as one JSON-ready record: what every report renders.
+
+    Everything but ``run`` depends only on the inputs, so two audits of the same
+    files give identical records apart from ``run`` (times, versions, host).
+    """
+    import datetime
+    import platform
+    from importlib import metadata
+
+    cases = [case_record(r) for r in audit.cases]
+    load_errors = audit.load_errors
+    versions = {}
+    for package in ("diffcheck", "numpy", "sympy", "mpmath", "torch"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "format": "diffcheck-audit",
+        "version": FORMAT_VERSION,
+        "complete": audit.complete,
+        "summary": summary(cases, load_errors, audit.complete),
+        "load_errors": load_errors,
+        "cases": cases,
+        "run": {
+            "started": datetime.datetime.fromtimestamp(audit.started, datetime.timezone.utc).isoformat(),
+            "seconds": round(audit.seconds, 3),
+            "case_seconds": {r.case.id: round(r.seconds, 3) for r in audit.cases},
+            "python": platform.python_version(), "versions": versions,
+        },
+    }
