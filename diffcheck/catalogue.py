@@ -269,7 +269,7 @@ def _claim(case: Case, spec: dict, number: int) -> Claim:
         if name in spec:
             claim.trees[name] = case.parse(spec[name], where(name))
     for name in _LIST_FIELDS:
-        if name in spec:
+        if name in spec and isinstance(spec[name], list):
             claim.trees[name] = [case.parse(text, f"{where(name)} {i}")
                                  for i, text in enumerate(spec[name], start=1)]
     for variable in (spec["wrt"],) if "wrt" in spec else ():
