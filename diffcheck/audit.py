@@ -29,6 +29,7 @@ class CaseResult:
     checks: list[CheckResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     scenarios: list = field(default_factory=list)
+    profile: dict | None = None
     seconds: float = 0.0
 
     @property
@@ -65,8 +66,9 @@ def load_all(paths: Iterable) -> list[CaseFile]:
     return [load(path) for path in discover(paths)]
 
 
-def check_case(case: Case, backends=None) -> CaseResult:
-    """Cross-check the case at each of its points, then check each claim."""
+def check_case(case: Case, backends=None, profiles: bool = False) -> CaseResult:
+    """Cross-check the case at each of its points, then check each claim; with
+    ``profiles``, also compute the data the HTML report plots."""
     started = time.perf_counter()
     run = CaseRun(case, backends)
     result = CaseResult(case)
@@ -82,19 +84,23 @@ def check_case(case: Case, backends=None) -> CaseResult:
         except DiffcheckError as err:
             result.findings.append(run.finding(claim, claim.label, FAILED, str(err)))
     result.checks, result.scenarios = run.checks, run.scenarios
+    if profiles:
+        from .profiles import profile
+        result.profile = profile(case)
     result.seconds = time.perf_counter() - started
     return result
 
 
 def run_audit(files: list[CaseFile], backends=None,
-              progress: Callable[[Case, CaseResult], None] | None = None) -> AuditResult:
+              progress: Callable[[Case, CaseResult], None] | None = None,
+              profiles: bool = False) -> AuditResult:
     """Check every loaded case; ``progress`` is called after each."""
     audit = AuditResult(files=files, started=time.time())
     clock = time.perf_counter()
     try:
         for case_file in files:
             for case in case_file.cases:
-                result = check_case(case, backends)
+                result = check_case(case, backends, profiles)
                 audit.cases.append(result)
                 if progress:
                     progress(case, result)

@@ -53,6 +53,7 @@ class CaseRun:
         self.backends = backends
         self.checks: list[CheckResult] = []
         self.scenarios: list = []   # ScenarioCheck records, from diffcheck.scenarios
+        self.memo: dict = {}        # scenario runs shared by claims that describe the same run
         self._cache: dict[tuple, CheckResult] = {}
 
     def check(self, tree, point, wrt) -> CheckResult:

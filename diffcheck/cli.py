@@ -14,7 +14,7 @@ import click
 
 from .errors import DiffcheckError
 
-FOUND, BAD_INPUT = 1, 2
+FOUND, BAD_INPUT, INTERRUPTED = 1, 2, 130
 
 
 def _parse_assignments(pairs) -> dict:
@@ -63,3 +63,71 @@ def check(expression, assignments, wrt, fmt):
         from .textreport import print_check
         print_check(result)
     sys.exit(FOUND if result.verdict in (DISCREPANCY, ERROR) else 0)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--report-dir", type=click.Path(file_okay=False), default=None,
+              help="Write reports here (default: [tool.diffcheck] report_dir, else none).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["json", "md", "junit", "html"]),
+              help="Report formats to write (repeatable; default: [tool.diffcheck] formats, else all).")
+@click.option("--backend", "backends", multiple=True, metavar="NAME",
+              help="Use only these methods (repeatable; default: all four).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when claims are wrong or methods disagree.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or tables; reports and exit status only.")
+def audit(paths, report_dir, formats, backends, exit_zero, quiet):
+    """Audit case files (default: [tool.diffcheck] paths, else cases/): cross-check every
+    case with the four methods and check every claim of the documents."""
+    from rich.console import Console
+
+    from .audit import load_all, run_audit
+    from .backends import BACKENDS
+    from .config import apply_tolerances, load_settings
+    from .records import audit_record
+    from .reporting import DEFAULT_FORMATS, prepare_directory, write_reports
+
+    settings = load_settings()
+    apply_tolerances(settings.tolerance)
+    backends = list(backends) or settings.backends
+    for name in backends or ():
+        if name not in BACKENDS:
+            raise click.UsageError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
+    report_dir = report_dir or settings.report_dir
+    formats = list(formats) or settings.formats or list(DEFAULT_FORMATS)
+    if report_dir:
+        prepare_directory(report_dir)   # fail before the work, not after it
+    errors = Console(stderr=True)
+    files = load_all(list(paths) or settings.paths)
+    for case_file in files:
+        for error in case_file.errors:
+            errors.print(f"diffcheck: error: {error}", markup=False, highlight=False)
+    total = sum(len(f.cases) for f in files)
+    result = _run_with_progress(files, backends, total, errors, quiet, profiles="html" in formats and report_dir)
+    record = audit_record(result)
+    if not quiet:
+        from .textreport import print_audit
+        print_audit(record, Console())
+    if report_dir:
+        for path in write_reports(record, report_dir, formats):
+            if not quiet:
+                errors.print(f"wrote {path}", markup=False, highlight=False)
+    status = record["summary"]["exit_status"]
+    if not result.complete:
+        sys.exit(INTERRUPTED)
+    sys.exit(0 if exit_zero and status == FOUND else status)
+
+
+def _run_with_progress(files, backends, total, console, quiet, profiles):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .audit import run_audit
+    if quiet:
+        return run_audit(files, backends, profiles=bool(profiles))
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("checking cases", total=total)
+
+        def advance(case, result):
+            progress.update(task, advance=1, description=f"checking {case.name[:40]}")
+
+        return run_audit(files, backends, progress=advance, profiles=bool(profiles))

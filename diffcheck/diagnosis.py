@@ -138,6 +138,7 @@ def diagnose(claimed, true, tolerance, context: Context | None = None) -> list[D
                 found.append(Diagnosis(
                     "data_entry", f"the claim follows from other data the document gives elsewhere: "
                     f"{label}", f"recomputed with {changes}"))
+                break   # alternatives come simplest first; a later one would only add changes
 
     if not found and true.ndim >= 1 and true.size > 1:
         found.extend(_entries(claimed, true, tolerance))

@@ -27,9 +27,22 @@ OUTSIDE_DOMAIN = "outside_domain"
 OUTCOMES = (AGREE, DISCREPANCY, NONDIFFERENTIABLE, OUTSIDE_DOMAIN, UNSUPPORTED, ERROR)
 
 EPS = float(np.finfo(np.float64).eps)
-ROUNDING_SAFETY = 32.0   # times the measured float64 rounding of the gradient
-ESTIMATE_SAFETY = 2.0    # times a backend's own error estimate
-FLOOR_ULPS = 16.0        # relative floor, in units of float64 epsilon
+
+
+@dataclass
+class Tolerances:
+    """How much error a comparison allows, as multiples of measured quantities.
+
+    Set from ``[tool.diffcheck.tolerance]`` in pyproject.toml; the defaults were
+    chosen with ``benchmarks/numeric_accuracy.py`` (no false alarm on its corpus,
+    a relative error of 1e-7 in any rule caught)."""
+
+    rounding_safety: float = 32.0   # times the measured float64 rounding of the gradient
+    estimate_safety: float = 2.0    # times a backend's own error estimate
+    floor_ulps: float = 16.0        # relative floor, in units of float64 epsilon
+
+
+TOLERANCES = Tolerances()
 TINY = 1e-300
 EXTENDED = np.longdouble if np.finfo(np.longdouble).eps < EPS else None
 
@@ -290,8 +303,9 @@ def _tolerance(reference: Gradient, candidate: Gradient, name: str | None, round
         ref, got = reference.gradients[name], candidate.gradients[name]
         ref_err, cand_err = reference.errors.get(name, 0.0), candidate.errors.get(name, 0.0)
     scale = np.maximum(np.abs(ref), np.abs(got))
-    return (ESTIMATE_SAFETY * (np.asarray(ref_err) + np.asarray(cand_err))
-            + ROUNDING_SAFETY * np.asarray(rounding) + FLOOR_ULPS * EPS * scale + TINY)
+    t = TOLERANCES
+    return (t.estimate_safety * (np.asarray(ref_err) + np.asarray(cand_err))
+            + t.rounding_safety * np.asarray(rounding) + t.floor_ulps * EPS * scale + TINY)
 
 
 def _worst(reference: Gradient, candidate: Gradient, name: str | None, rounding):

@@ -116,6 +116,7 @@ def case_record(result) -> dict:
         "checks": [check_record(c) for c in result.checks],
         "scenarios": [scenario_record(s) for s in result.scenarios],
         "findings": [finding_record(f) for f in result.findings],
+        **({"profile": result.profile} if result.profile is not None else {}),
     }
 
 

@@ -108,13 +108,20 @@ def check_descent(run: CaseRun, claim: Claim) -> list[Finding]:
     zero_grad = spec.get("zero_grad", True)
     problem = make_problem(case.tree, case.point, parameters, where=case.locate(claim.label))
 
-    runs: dict[str, list] = {}
-    reasons = {}
-    for name in (run.backends or BACKENDS):
-        record, reason = _trajectory(BACKENDS[name], problem, case.point, parameters, rate, steps, zero_grad)
-        runs[name] = record
-        if reason:
-            reasons[name] = reason
+    # Documents repeat one training loop written three ways (by hand, with
+    # autograd, with an optimizer): the same run is computed once per case.
+    key = ("descent", tuple(parameters), rate, steps, zero_grad)
+    if key not in run.memo:
+        runs: dict[str, list] = {}
+        reasons = {}
+        for name in (run.backends or BACKENDS):
+            record, reason = _trajectory(BACKENDS[name], problem, case.point, parameters, rate, steps,
+                                         zero_grad)
+            runs[name] = record
+            if reason:
+                reasons[name] = reason
+        run.memo[key] = runs, reasons
+    runs, reasons = run.memo[key]
     reference = next((n for n in (REFERENCE, "numeric", "engine", "torch") if n in runs and n not in reasons),
                      None)
     check = ScenarioCheck(claim.number, claim.kind, AGREE, reference=reference or "", steps=steps,

@@ -76,3 +76,43 @@ def print_check(result, console: Console | None = None) -> None:
                 if len(formula) > MAX_FORMULA:
                     formula = formula[:MAX_FORMULA] + f"… ({len(formulas[0])} characters; --format json has it whole)"
                 console.print(f"  symbolic ∂/∂{name} = {formula}", highlight=False)
+
+
+def print_audit(record: dict, console: Console | None = None, limit: int = 40) -> None:
+    """The audit in a terminal: a table per document, then the findings, one line each."""
+    from .mdreport import problems
+
+    console = console or Console()
+    table = Table(title="diffcheck audit", title_justify="left")
+    for column in ("document", "cases", "claims right", "claims wrong", "undecided", "method problems"):
+        table.add_column(column, justify="left" if column == "document" else "right")
+    documents: dict[str, list[int]] = {}
+    for case in record["cases"]:
+        row = documents.setdefault(case["document"], [0, 0, 0, 0, 0])
+        row[0] += 1
+        for f in case["findings"]:
+            row[1] += f["status"] == "confirmed"
+            row[2] += f["status"] in ("refuted", "error")
+            row[3] += f["status"] == "undecided"
+        row[4] += sum(c["verdict"] in ("discrepancy", "error") for c in case["checks"])
+        row[4] += sum(s["verdict"] in ("discrepancy", "error") for s in case["scenarios"])
+    for document, row in documents.items():
+        table.add_row(document, *[Text(str(n), style="bold red" if i in (2, 4) and n else "")
+                                  for i, n in enumerate(row)])
+    console.print(table)
+    for error in record["load_errors"]:
+        console.print(Text(f"case file error: {error}", style="bold red"))
+    rows = problems(record)
+    for number, row in enumerate(rows[:limit], start=1):
+        diagnosis = row["diagnosis"]
+        line = Text(f"{number:3}. ", style="bold")
+        line.append(f"{row['case']['document']} · {row['where']}: ", style="cyan")
+        line.append(f"{row['what']}: claimed {row['claimed']!s:.60}, true {row['true']!s:.60}. " if row["claimed"]
+                    else f"{row['what']}: ")
+        line.append(diagnosis, style="yellow")
+        console.print(line, overflow="fold")
+    if len(rows) > limit:
+        console.print(f"... and {len(rows) - limit} more findings (see the reports)")
+    if not record["complete"]:
+        console.print(Text("The audit was interrupted: these results cover the cases finished.",
+                           style="bold yellow"))

@@ -1,0 +1,92 @@
+"""Settings from ``[tool.diffcheck]`` in the nearest ``pyproject.toml``.
+
+Looked up from the working directory upwards, read with :mod:`tomllib`, checked
+key by key; the command line overrides every setting.  Paths in the file are
+relative to the file's directory, so an audit run from a subdirectory finds
+the same cases and writes the same reports.
+
+.. code-block:: toml
+
+    [tool.diffcheck]
+    paths = ["cases"]
+    report_dir = "reports"
+    formats = ["json", "md", "junit", "html"]
+    backends = ["symbolic", "numeric", "engine", "torch"]
+
+    [tool.diffcheck.tolerance]
+    rounding_safety = 32.0
+    estimate_safety = 2.0
+    floor_ulps = 16.0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import DiffcheckError
+
+
+class ConfigError(DiffcheckError):
+    """A ``[tool.diffcheck]`` table with an unknown key or a value of the wrong kind."""
+
+
+@dataclass
+class Settings:
+    paths: list[str] = field(default_factory=lambda: ["cases"])
+    report_dir: str | None = None
+    formats: list[str] = field(default_factory=list)
+    backends: list[str] | None = None
+    tolerance: dict[str, float] = field(default_factory=dict)
+    source: str = ""   # the pyproject.toml read, if any
+
+
+_KINDS = {"paths": list, "report_dir": str, "formats": list, "backends": list, "tolerance": dict}
+
+
+def find_pyproject(start: Path | None = None) -> Path | None:
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(start: Path | None = None) -> Settings:
+    path = find_pyproject(start)
+    if path is None:
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read: {err}") from None
+    table = data.get("tool", {}).get("diffcheck", {})
+    settings = Settings(source=str(path))
+    for key, value in table.items():
+        if key not in _KINDS:
+            raise ConfigError(f"{path}: [tool.diffcheck] has no setting {key!r} "
+                              f"(known: {', '.join(_KINDS)})")
+        if not isinstance(value, _KINDS[key]):
+            raise ConfigError(f"{path}: [tool.diffcheck] {key} should be a {_KINDS[key].__name__}")
+        if key in ("paths", "report_dir"):
+            base = path.parent
+            value = [str(base / v) for v in value] if key == "paths" else str(base / value)
+        setattr(settings, key, value)
+    from .harness import Tolerances
+    known = {f.name for f in dataclasses.fields(Tolerances)}
+    for key, value in settings.tolerance.items():
+        if key not in known:
+            raise ConfigError(f"{path}: [tool.diffcheck.tolerance] has no setting {key!r} "
+                              f"(known: {', '.join(sorted(known))})")
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"{path}: [tool.diffcheck.tolerance] {key} should be a positive number")
+    return settings
+
+
+def apply_tolerances(values: dict[str, float]) -> None:
+    """Set the harness's tolerance multipliers (validated by :func:`load_settings`)."""
+    from . import harness
+    harness.TOLERANCES = dataclasses.replace(harness.Tolerances(), **{k: float(v) for k, v in values.items()})
