@@ -9,6 +9,7 @@ and the field, and the line, column or position where the reader can tell.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -123,7 +124,9 @@ def discover(paths) -> list[Path]:
 
 def load(path: Path | str) -> CaseFile:
     """Read one case file; problems are collected in ``.errors``, never raised."""
-    shown = str(path)
+    # A file name that is not UTF-8 reaches Python with lone surrogates, which no
+    # report can encode: show its odd bytes as \xNN instead.
+    shown = os.fsencode(path).decode("utf-8", "backslashreplace")
     result = CaseFile(shown)
     try:
         data = _read_toml(Path(path), shown)

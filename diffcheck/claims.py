@@ -101,6 +101,9 @@ def _shape_note(true, value) -> str:
 def _compare(run: CaseRun, claim: Claim, subject: str, text: str, true, context: Context,
              relation: str = "=", evidence: dict | None = None) -> Finding:
     value, tolerance = read_claimed(text, where=run.case.locate(claim.label))
+    if not np.all(np.isfinite(np.asarray(true, float))):
+        return run.finding(claim, subject, UNDECIDED, f"{subject}: the true value is not finite here "
+                           f"({_short(true)})", claimed=text, true=np.asarray(true, float))
     if relation == "=":
         ok = shows_as(true, value, tolerance)
     else:

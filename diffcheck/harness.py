@@ -17,7 +17,7 @@ import numpy as np
 from . import engine
 from .backends import BACKENDS, ERROR, OK, REFERENCE, SKIPPED, UNSUPPORTED, Gradient, Problem
 from .backends.numeric import richardson
-from .errors import PointError, ShapeError
+from .errors import ExpressionError, PointError, ShapeError
 from .expr import Apply, Expr, Var, evaluate, postorder, to_text, variables
 from .parser import check_identifier, parse, parse_value
 
@@ -100,7 +100,10 @@ def normalise_point(at: Mapping, where: str = "point") -> dict[str, np.ndarray]:
     """Variable values as float64 arrays; text values are read as number literals."""
     point = {}
     for name, value in at.items():
-        check_identifier(name)
+        try:
+            check_identifier(name)
+        except ExpressionError as err:
+            raise err.located(where) from None
         if isinstance(value, str):
             value = parse_value(value, where=f"{where}, value of {name}")
         try:

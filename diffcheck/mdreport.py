@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import html
 
+from .junitreport import clean
+
 FILENAME = "diffcheck-audit.md"
 PROBLEM_STATUSES = ("refuted", "error", "undecided")
 PROBLEM_VERDICTS = ("discrepancy", "error")
 
 
 def cell(text) -> str:
-    """Text safe inside one Markdown table cell."""
-    text = html.escape(str(text), quote=False)
+    """Text safe inside one Markdown table cell (control characters shown as \\xNN)."""
+    text = html.escape(clean(str(text)), quote=False)
     return " ".join(text.split()).replace("|", "&#124;").replace("`", "&#96;")
 
 

@@ -58,17 +58,37 @@ def test_data_entry_that_differs_elsewhere_in_the_document():
     X = np.array([[0.5, 0.9], [-4.0, 0.1]])
     w = np.array([0.2, 0.3])
 
-    def recompute(name, index, other):
+    def recompute(label):
         changed = X.copy()
-        changed[index] = other
+        changed[1, 0] = 4.0
         return changed @ w
 
     claimed = np.array([0.37, 0.83])  # what X[1, 0] = 4.0 gives
     found = diagnose(claimed, X @ w, 0.005, Context(recompute=recompute,
-                                                    alternatives={"X[1, 0]": ("X", (1, 0), 4.0)}))
+                                                    alternatives={"X row 1 as in the code": "X[1, 0] = 4"}))
     assert kinds(found) == ["data_entry"]
 
 
 def test_unexplained_when_nothing_fits():
     found = diagnose(8.9153, 4.8732, 0.00005)
     assert kinds(found) == [UNEXPLAINED]
+
+
+def test_one_entry_with_its_sign_flipped():
+    # 002: x + 2 printed [-1.6828, 2.3467, 2.6648] for x = [-0.3172, 0.3467, 0.6648].
+    found = diagnose(np.array([-1.6828, 2.3467, 2.6648]), np.array([1.6828, 2.3467, 2.6648]), 5e-5)
+    assert kinds(found) == ["sign"]
+    assert "entry [0]" in found[0].explanation
+
+
+def test_one_wrong_entry_among_many_is_named():
+    true = np.arange(1.0, 10.0)
+    claimed = true.copy()
+    claimed[4] = 7.0
+    found = diagnose(claimed, true, 0.05)
+    assert kinds(found) == ["entry"]
+    assert "[4]" in found[0].explanation
+
+
+def test_entries_are_not_blamed_when_most_are_wrong():
+    assert kinds(diagnose(np.array([1.0, 5.0, 9.0]), np.array([2.0, 6.0, 9.0]), 0.05)) == [UNEXPLAINED]
