@@ -82,6 +82,7 @@ class Case:
     wrt: list[str]
     points: list[dict[str, np.ndarray]]   # the case's point first, then the extra ones
     batch_size: int | None = None
+    dtype: str = "float64"   # the precision the document's own code computed in
     defines: dict[str, Expr] = field(default_factory=dict)
     alternatives: list[Alternative] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
@@ -207,7 +208,8 @@ def _build_case(raw: dict, shown: str, document: str) -> Case:
 
     point = _point(raw["variables"], locate)
     case = Case(shown, document, name, raw["where"], raw.get("quote", ""), raw.get("note", ""),
-                raw["expression"], None, point, [], [point], raw.get("batch_size"))
+                raw["expression"], None, point, [], [point], raw.get("batch_size"),
+                raw.get("dtype", "float64"))
     for define, text in raw.get("define", {}).items():
         if define in point:
             raise CaseFileError(f"{locate('field define')}: {define!r} is also a variable")

@@ -17,7 +17,7 @@ from . import equivalence
 from .catalogue import Case, Claim
 from .diagnosis import Context, Diagnosis, diagnose
 from .engine import value_and_grad
-from .expr import evaluate, variables
+from .expr import Var, apply_numpy, evaluate, fold, variables
 from .harness import DISCREPANCY, NONDIFFERENTIABLE, OUTSIDE_DOMAIN, CheckResult, check_expr, make_problem
 from .precision import claimed as read_claimed
 from .precision import shows_as
@@ -98,9 +98,32 @@ def _shape_note(true, value) -> str:
     return "" if np.shape(true) == np.shape(value) else f" (claimed shape {np.shape(value)}, true {np.shape(true)})"
 
 
+def float32_allowance(true, computed_in_float32) -> np.ndarray:
+    """What float32 arithmetic may move a printed number: twice the difference the
+    float32 computation shows here, plus a few float32 ulps of the value.
+
+    A document whose code runs in float32 prints ``2673.9028`` where the exact
+    value 2673.902852 would round to ``2673.9029``: the last printed digit is
+    the float32 computation's, not a mistake."""
+    true = np.asarray(true, float)
+    return 2 * np.abs(np.asarray(computed_in_float32, float) - true) + 4 * float(np.finfo(np.float32).eps) * np.abs(true)
+
+
+def _value_in_float32(tree, point) -> np.ndarray:
+    """The forward value computed in float32 throughout, constants included."""
+    def leaf(node):
+        value = point[node.name] if isinstance(node, Var) else node.value
+        return np.asarray(value, dtype=np.float32)
+
+    with np.errstate(all="ignore"):
+        return fold(tree, leaf, lambda node, args: apply_numpy(node, args).astype(np.float32))
+
+
 def _compare(run: CaseRun, claim: Claim, subject: str, text: str, true, context: Context,
-             relation: str = "=", evidence: dict | None = None) -> Finding:
+             relation: str = "=", evidence: dict | None = None, allowance=0.0) -> Finding:
     value, tolerance = read_claimed(text, where=run.case.locate(claim.label))
+    if np.shape(allowance) in ((), np.shape(tolerance)):
+        tolerance = tolerance + allowance
     if not np.all(np.isfinite(np.asarray(true, float))):
         return run.finding(claim, subject, UNDECIDED, f"{subject}: the true value is not finite here "
                            f"({_short(true)})", claimed=text, true=np.asarray(true, float))
@@ -151,8 +174,14 @@ def check_value(run: CaseRun, claim: Claim) -> list[Finding]:
     true = equivalence.precise_value(tree, point)
     expression = spec.get("expression", case.expression)
     subject = f"value of {expression} {_describe_point(case, point)}"
-    context = _context(run, lambda alt: evaluate(tree, {**point, **_changed(case, alt)}))
-    return [_compare(run, claim, subject, spec["claimed"], true, context, spec.get("relation", "="))]
+    # Recompute as the document's own code would have, in its precision.
+    forward = _value_in_float32 if case.dtype == "float32" else evaluate
+    context = _context(run, lambda alt: forward(tree, {**point, **_changed(case, alt)}))
+    allowance = 0.0
+    if case.dtype == "float32":
+        allowance = float32_allowance(true, _value_in_float32(tree, point))
+    return [_compare(run, claim, subject, spec["claimed"], true, context, spec.get("relation", "="),
+                     allowance=allowance)]
 
 
 def _changed(case: Case, alternative_point) -> dict:
@@ -185,7 +214,12 @@ def check_gradient(run: CaseRun, claim: Claim) -> list[Finding]:
     context = _context(run, recompute)
     context.earlier_gradients = earlier
     evidence = {"reference": source, "cross_check": result.verdict}
-    finding = _compare(run, claim, subject, spec["claimed"], true, context, evidence=evidence)
+    allowance = 0.0
+    if case.dtype == "float32":
+        single = {k: v.astype(np.float32) for k, v in point.items()}
+        allowance = float32_allowance(true, value_and_grad(tree, single, [wrt], dtype=np.float32)[1][wrt])
+    finding = _compare(run, claim, subject, spec["claimed"], true, context, evidence=evidence,
+                       allowance=allowance)
     if result.verdict == DISCREPANCY:
         finding.message += f" (the methods disagree here: {result.reason})"
     return [finding]

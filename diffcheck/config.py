@@ -73,7 +73,7 @@ def load_settings(start: Path | None = None) -> Settings:
             raise ConfigError(f"{path}: [tool.diffcheck] {key} should be a {_KINDS[key].__name__}")
         if key in ("paths", "report_dir"):
             base = path.parent
-            value = [str(base / v) for v in value] if key == "paths" else str(base / value)
+            value = [_relative(base / v) for v in value] if key == "paths" else _relative(base / value)
         setattr(settings, key, value)
     from .harness import Tolerances
     known = {f.name for f in dataclasses.fields(Tolerances)}
@@ -84,6 +84,15 @@ def load_settings(start: Path | None = None) -> Settings:
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
             raise ConfigError(f"{path}: [tool.diffcheck.tolerance] {key} should be a positive number")
     return settings
+
+
+def _relative(path: Path) -> str:
+    """A settings path as reports should show it: relative to the working directory
+    when it lies below it, so reports do not depend on where the checkout is."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def apply_tolerances(values: dict[str, float]) -> None:

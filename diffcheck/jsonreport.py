@@ -15,7 +15,9 @@ FILENAME = "diffcheck-audit.json"
 
 
 def render(record: dict) -> str:
-    return json.dumps(record, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    # Plot data ("profile") is for the HTML page; the JSON report is the audit's result.
+    cases = [{k: v for k, v in case.items() if k != "profile"} for case in record["cases"]]
+    return json.dumps({**record, "cases": cases}, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
 
 
 def schema() -> dict:

@@ -283,3 +283,21 @@ steps = 5
     scenario, = result.scenarios
     assert scenario.verdict == "discrepancy"
     assert "engine" in scenario.reason
+
+
+@pytest.mark.parametrize("dtype,status", [("float32", "confirmed"), ("float64", "refuted")])
+def test_a_value_printed_by_float32_code_carries_float32_rounding(tmp_path, dtype, status):
+    # In float32, 1e8 + 1 rounds back to 1e8 (the spacing there is 8), so code in
+    # float32 prints 0 for a sum whose exact value is 1.
+    result = case_from(tmp_path, f'''
+[[case]]
+name = "cancel"
+where = "a float32 cell"
+dtype = "{dtype}"
+expression = "sum(x)"
+variables = {{ x = [1e8, 1.0, -1e8] }}
+[[case.claim]]
+kind = "value"
+claimed = "0"
+''')
+    assert statuses(result) == [status]
