@@ -18,8 +18,8 @@ from pathlib import Path
 from .errors import DiffcheckError
 
 #: Format name to the module that renders it.
-REPORTERS = {"json": "jsonreport", "md": "mdreport", "junit": "junitreport", "html": "htmlreport"}
-DEFAULT_FORMATS = ("json", "md", "junit", "html")
+REPORTERS = {"json": "jsonreport", "md": "mdreport", "junit": "junitreport"}
+DEFAULT_FORMATS = ("json", "md", "junit")
 
 
 class ReportError(DiffcheckError):
