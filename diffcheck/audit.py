@@ -86,7 +86,7 @@ def check_case(case: Case, backends=None, profiles: bool = False) -> CaseResult:
     result.checks, result.scenarios = run.checks, run.scenarios
     if profiles:
         from .profiles import profile
-        result.profile = profile(case)
+        result.profile = profile(case, backends)
     result.seconds = time.perf_counter() - started
     return result
 

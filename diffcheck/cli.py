@@ -69,7 +69,7 @@ def check(expression, assignments, wrt, fmt):
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--report-dir", type=click.Path(file_okay=False), default=None,
               help="Write reports here (default: [tool.diffcheck] report_dir, else none).")
-@click.option("--format", "formats", multiple=True, type=click.Choice(["json", "md", "junit"]),
+@click.option("--format", "formats", multiple=True, type=click.Choice(["json", "md", "junit", "html"]),
               help="Report formats to write (repeatable; default: [tool.diffcheck] formats, else all).")
 @click.option("--backend", "backends", multiple=True, metavar="NAME",
               help="Use only these methods (repeatable; default: all four).")

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backends import BACKENDS, OK, REFERENCE, SKIPPED, Problem
+from .backends import BACKENDS, OK, SKIPPED, Problem
+from .backends.symbolic import scalar_op_count
 from .errors import DiffcheckError
 from .expr import Apply, Const, Var, evaluate, substitute, variables
 from .harness import make_problem, run_backend
@@ -33,12 +34,15 @@ from .records import number
 
 SLICE_SAMPLES = 25         # odd: the middle sample is the case's point, exactly
 STEP_EXPONENTS = range(13)  # h = 10**-k
-FALLBACK_REFERENCE = "numeric"
-#: SymPy gives every entry of every variable a symbol of its own; beyond this
-#: many entries, compiling and evaluating it at every sample of the slice would
-#: cost far more than the audit did, so the profile goes without it.
-MAX_SYMBOLIC_ENTRIES = 10_000
-EXPANDING_BACKENDS = ("symbolic",)
+SYMBOLIC, NUMERIC = "symbolic", "numeric"
+#: The step errors are measured against the first of these that worked at the point.
+REFERENCES = (SYMBOLIC, NUMERIC)
+#: SymPy expands every entry into scalar operations, and compiling the expansion
+#: grows about quadratically with their number (400-entry vectors take tens of
+#: seconds).  The audit has paid that once; above this many operations (the
+#: symbolic backend's own count) the profile goes without it rather than pay it
+#: again and evaluate it at every sample.  The shipped catalogue needs at most ~120.
+MAX_SYMBOLIC_OPERATIONS = 1_000
 
 
 def profile(case, backends=None) -> dict:
@@ -50,7 +54,15 @@ def profile(case, backends=None) -> dict:
     finite, an expression that is not a scalar) gives ``{"variable": None,
     "reason": ...}``.  Otherwise the keys are ``variable``, ``index`` (the entry,
     a list), ``entry`` (its label, ``w[0]``), ``point`` (its value ``x0``),
-    ``half_width`` (``s``), ``reason`` (``""``), ``slice`` and ``steps``.
+    ``half_width`` (``s``), ``reason`` (``""``), and
+
+    - ``slice``: ``t`` (the samples, ``t[len(t) // 2] == x0``), ``value`` (f at
+      each), ``backends``: name to ``derivative`` (df/d entry at each sample),
+      ``status`` (the backend's status at each) and ``reason`` (its first failure);
+    - ``steps``: ``h``, ``error`` (the central difference's absolute error at
+      each), ``reference`` (the backend measured against, or None if none
+      worked), ``derivative`` (its value), ``numeric`` (``status``, ``value``,
+      ``error``, ``estimate``, ``reason``: the numeric backend at the point).
     """
     entry = chosen_entry(case)
     if entry is None:
@@ -64,12 +76,12 @@ def profile(case, backends=None) -> dict:
     except DiffcheckError as err:
         return {"variable": None, "reason": str(err)}
     names = list(backends or BACKENDS)
-    excluded = _excluded(case.point, names)
     half_width = 0.5 * max(1.0, abs(x0))
     # x0 + s*k/m rather than linspace: k = 0 must give x0 itself, bit for bit.
     middle = SLICE_SAMPLES // 2
     ts = [x0 + half_width * k / middle for k in range(-middle, middle + 1)]
     try:
+        excluded = _excluded(problem, place(x0), names)
         sliced, at_point = _slice(problem, place, ts, names, excluded)
         steps = _steps(problem, place, x0, at_point)
     except DiffcheckError as err:
@@ -144,15 +156,15 @@ def _fresh(name: str, taken: set) -> str:
     return name
 
 
-def _excluded(point, names) -> dict[str, str]:
+def _excluded(problem: Problem, point, names) -> dict[str, str]:
     """Backends left out of the profile, with the reason shown in their place."""
-    entries = sum(int(np.size(v)) for v in point.values())
-    if entries <= MAX_SYMBOLIC_ENTRIES:
+    if SYMBOLIC not in names:
         return {}
-    reason = (f"not profiled: the point has {entries:,} entries, over the profile's "
-              f"{MAX_SYMBOLIC_ENTRIES:,} for symbolic expansion")
-    return {name: reason for name in names if name in EXPANDING_BACKENDS}
-
+    operations = scalar_op_count(problem, point)
+    if operations <= MAX_SYMBOLIC_OPERATIONS:
+        return {}
+    return {SYMBOLIC: f"not profiled: expanding the expression takes about {operations:,} scalar "
+                       f"operations, over the profile's cap of {MAX_SYMBOLIC_OPERATIONS:,}"}
 
 def _value(problem: Problem, point) -> float:
     return float(evaluate(problem.expr, point))
@@ -196,7 +208,7 @@ def _slice(problem: Problem, place, ts, names, excluded):
 def _steps(problem: Problem, place, x0: float, at_point: dict) -> dict:
     """Plain central-difference errors against the reference, and the numeric backend's own."""
     (wrt,) = problem.wrt
-    reference_name = next((n for n in (REFERENCE, FALLBACK_REFERENCE)
+    reference_name = next((n for n in REFERENCES
                            if n in at_point and at_point[n].ok), None)
     reference = (float(np.asarray(at_point[reference_name].gradients[wrt]))
                  if reference_name else float("nan"))
@@ -208,8 +220,8 @@ def _steps(problem: Problem, place, x0: float, at_point: dict) -> dict:
         quotient = (_value(problem, place(x0 + h)) - _value(problem, place(x0 - h))) / (2 * h)
         errors.append(number(abs(quotient - reference)))
     numeric = {"status": "not run", "value": "nan", "error": "nan", "estimate": "nan", "reason": ""}
-    if FALLBACK_REFERENCE in at_point:
-        gradient = at_point[FALLBACK_REFERENCE]
+    if NUMERIC in at_point:
+        gradient = at_point[NUMERIC]
         numeric["status"], numeric["reason"] = gradient.status, gradient.reason
         if gradient.ok:
             value = float(np.asarray(gradient.gradients[wrt]))

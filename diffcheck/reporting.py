@@ -18,8 +18,8 @@ from pathlib import Path
 from .errors import DiffcheckError
 
 #: Format name to the module that renders it.
-REPORTERS = {"json": "jsonreport", "md": "mdreport", "junit": "junitreport"}
-DEFAULT_FORMATS = ("json", "md", "junit")
+REPORTERS = {"json": "jsonreport", "md": "mdreport", "junit": "junitreport", "html": "htmlreport"}
+DEFAULT_FORMATS = ("json", "md", "junit", "html")
 
 
 class ReportError(DiffcheckError):
@@ -53,6 +53,10 @@ def write_atomic(path: Path, text: str) -> None:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
+        # mkstemp makes the file private; a report is meant to be read like any file.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         try:
