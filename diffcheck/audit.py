@@ -13,10 +13,10 @@ from typing import Callable, Iterable
 
 from . import claims, scenarios
 from .catalogue import Case, CaseFile, discover, load
-from .claims import CONFIRMED, REFUTED, UNDECIDED, CaseRun, Finding
+from .claims import REFUTED, CaseRun, Finding
 from .errors import DiffcheckError
 from .expr import variables
-from .harness import AGREE, DISCREPANCY, ERROR, CheckResult
+from .harness import DISCREPANCY, ERROR, CheckResult
 
 CHECKERS = {**claims.CHECKERS, **scenarios.CHECKERS}
 CLEAN, FOUND, BAD_INPUT = 0, 1, 2
@@ -109,6 +109,3 @@ def run_audit(files: list[CaseFile], backends=None,
     audit.seconds = time.perf_counter() - clock
     return audit
 
-
-__all__ = ["AuditResult", "CaseResult", "check_case", "run_audit", "load_all", "CONFIRMED", "REFUTED",
-           "UNDECIDED", "AGREE"]

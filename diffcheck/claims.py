@@ -17,7 +17,7 @@ from . import equivalence
 from .catalogue import Case, Claim
 from .diagnosis import Context, Diagnosis, diagnose
 from .engine import value_and_grad
-from .expr import Var, apply_numpy, evaluate, fold, variables
+from .expr import Var, apply_numpy, evaluate, fold
 from .harness import DISCREPANCY, NONDIFFERENTIABLE, OUTSIDE_DOMAIN, CheckResult, check_expr, make_problem
 from .precision import claimed as read_claimed
 from .precision import shows_as
@@ -119,7 +119,7 @@ def _value_in_float32(tree, point) -> np.ndarray:
         return fold(tree, leaf, lambda node, args: apply_numpy(node, args).astype(np.float32))
 
 
-def _compare(run: CaseRun, claim: Claim, subject: str, text: str, true, context: Context,
+def compare_claimed(run: CaseRun, claim: Claim, subject: str, text: str, true, context: Context,
              relation: str = "=", evidence: dict | None = None, allowance=0.0) -> Finding:
     value, tolerance = read_claimed(text, where=run.case.locate(claim.label))
     if np.shape(allowance) in ((), np.shape(tolerance)):
@@ -180,7 +180,7 @@ def check_value(run: CaseRun, claim: Claim) -> list[Finding]:
     allowance = 0.0
     if case.dtype == "float32":
         allowance = float32_allowance(true, _value_in_float32(tree, point))
-    return [_compare(run, claim, subject, spec["claimed"], true, context, spec.get("relation", "="),
+    return [compare_claimed(run, claim, subject, spec["claimed"], true, context, spec.get("relation", "="),
                      allowance=allowance)]
 
 
@@ -218,7 +218,7 @@ def check_gradient(run: CaseRun, claim: Claim) -> list[Finding]:
     if case.dtype == "float32":
         single = {k: v.astype(np.float32) for k, v in point.items()}
         allowance = float32_allowance(true, value_and_grad(tree, single, [wrt], dtype=np.float32)[1][wrt])
-    finding = _compare(run, claim, subject, spec["claimed"], true, context, evidence=evidence,
+    finding = compare_claimed(run, claim, subject, spec["claimed"], true, context, evidence=evidence,
                        allowance=allowance)
     if result.verdict == DISCREPANCY:
         finding.message += f" (the methods disagree here: {result.reason})"
@@ -293,11 +293,3 @@ def _formula_diagnoses(verdict, batch_size) -> list[Diagnosis]:
 CHECKERS = {"value": check_value, "gradient": check_gradient, "formula": check_formula,
             "derivation": check_derivation}
 
-
-def used_variables(claim: Claim) -> set[str]:
-    names: set[str] = set()
-    for tree in claim.trees.values():
-        for t in tree if isinstance(tree, list) else [tree]:
-            if not isinstance(t, dict):
-                names.update(variables(t))
-    return names

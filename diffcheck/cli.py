@@ -80,7 +80,7 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet):
     case with the four methods and check every claim of the documents."""
     from rich.console import Console
 
-    from .audit import load_all, run_audit
+    from .audit import load_all
     from .backends import BACKENDS
     from .config import apply_tolerances, load_settings
     from .records import audit_record

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backends.symbolic import _exact, symbol_array, to_sympy
+from .backends.symbolic import _exact, symbol_array, to_float, to_sympy
 from .expr import Expr, evaluate, to_text
 
 SPOT_POINTS = 8          # random points besides the case's own
@@ -139,8 +139,8 @@ def compare(case, claim, target, formula: Expr) -> Verdict:
                 true_side, claimed_side = function(*values)
             except (ZeroDivisionError, ValueError, OverflowError, TypeError):
                 continue
-            t = np.array([_real(v) for v in true_side]).reshape(truth.shape)
-            c = np.array([_real(v) for v in claimed_side]).reshape(truth.shape)
+            t = np.array([to_float(v) for v in true_side]).reshape(truth.shape)
+            c = np.array([to_float(v) for v in claimed_side]).reshape(truth.shape)
             if not (np.all(np.isfinite(t)) and np.all(np.isfinite(c))):
                 continue
             checked += 1
@@ -178,16 +178,6 @@ def _prove(sp, truth, claimed):
         if sp.simplify(difference) != 0:
             return "", ""
     return "symbolic", ""
-
-
-def _real(value) -> float:
-    import mpmath
-    if isinstance(value, mpmath.mpc):
-        return float(value.real) if value.imag == 0 else float("nan")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")
 
 
 def _counter_text(case, point, entry, claimed, true) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .backends import BACKENDS, REFERENCE
-from .claims import REFUTED, CaseRun, Finding, _compare, true_gradient
+from .claims import REFUTED, CaseRun, Finding, compare_claimed, true_gradient
 from .catalogue import Claim
 from .diagnosis import Context
 from .harness import AGREE, DISCREPANCY, ERROR, make_problem, run_backend
@@ -72,7 +72,7 @@ def check_accumulate(run: CaseRun, claim: Claim) -> list[Finding]:
         if not text.strip() or truth is None:
             continue
         context = Context(batch_size=case.batch_size)
-        findings.append(_compare(run, claim, f"{wrt}.grad after call {number} ({texts[number - 1]})",
+        findings.append(compare_claimed(run, claim, f"{wrt}.grad after call {number} ({texts[number - 1]})",
                                  text, truth[number - 1]["grad"], context))
     return findings
 
@@ -143,13 +143,13 @@ def check_descent(run: CaseRun, claim: Claim) -> list[Finding]:
         record = truth[step]
         context = Context(batch_size=case.batch_size)
         if "loss" in shown:
-            findings.append(_compare(run, claim, f"step {step}: value of {case.expression}",
+            findings.append(compare_claimed(run, claim, f"step {step}: value of {case.expression}",
                                      shown["loss"], record["value"], context))
         for part, label in (("before", "at the start of"), ("grad", "gradient at"), ("after", "after")):
             for variable, text in shown.get(part, {}).items():
                 subject = (f"step {step}: {variable}.grad" if part == "grad"
                            else f"step {step}: {variable} {label} the step")
-                findings.append(_compare(run, claim, subject, text, record[part][variable], context))
+                findings.append(compare_claimed(run, claim, subject, text, record[part][variable], context))
     return findings
 
 

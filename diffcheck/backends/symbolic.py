@@ -144,7 +144,8 @@ class _Compiled:
         self.wrt = problem.wrt
 
 
-def _to_float(value) -> float:
+def to_float(value) -> float:
+    """An mpmath result as a float; NaN for a complex or unconvertible result."""
     import mpmath
     if isinstance(value, mpmath.mpc):
         return float(value.real) if value.imag == 0 else float("nan")
@@ -189,7 +190,7 @@ class SymbolicBackend:
                 rough = compiled.evaluate(*args)
         except (ZeroDivisionError, ValueError, OverflowError, TypeError) as err:
             return failed(self.name, ERROR, f"evaluating the derivative failed: {type(err).__name__}: {err}")
-        values = np.array([_to_float(v) for v in precise])
+        values = np.array([to_float(v) for v in precise])
         with np.errstate(all="ignore"):
             try:
                 float64 = np.array([float(v) for v in compiled.evaluate_float64(
@@ -197,7 +198,7 @@ class SymbolicBackend:
             except (TypeError, ValueError, ZeroDivisionError):
                 float64 = np.full(len(values), np.nan)
         with mpmath.workdps(DIGITS):
-            spread = np.array([_to_float(abs(p - r)) if _to_float(p) == _to_float(p) else 0.0
+            spread = np.array([to_float(abs(p - r)) if to_float(p) == to_float(p) else 0.0
                                for p, r in zip(precise, rough)])
         gradients, errors, in_float64, offset = {}, {}, {}, 1
         for name in compiled.wrt:
