@@ -11,8 +11,8 @@ cost almost nothing.
 
 from __future__ import annotations
 
-from .errors import (CaseFileError, DiffcheckError, ExpressionError, PointError,  # noqa: F401
-                     ShapeError)
+from .errors import (CaseFileError, DiffcheckError, ExpressionError, GradientMismatch,  # noqa: F401
+                     PointError, ShapeError)
 
 __version__ = "0.1.0"
 
@@ -26,7 +26,8 @@ _LAZY = {
     "BACKENDS": ("backends", "BACKENDS"),
 }
 
-__all__ = ["CaseFileError", "DiffcheckError", "ExpressionError", "PointError", "ShapeError",
+__all__ = ["CaseFileError", "DiffcheckError", "ExpressionError", "GradientMismatch", "PointError",
+           "ShapeError",
            *_LAZY]
 
 

@@ -46,3 +46,18 @@ class PointError(DiffcheckError):
 
 class CaseFileError(DiffcheckError):
     """A case file that cannot be read, names an unknown field, or misses one."""
+
+
+class GradientMismatch(AssertionError):
+    """A gradient that disagrees with diffcheck's independent methods.
+
+    Raised by the assertion helpers (``assert_gradients_agree`` for expressions,
+    ``assert_gradients`` for callables) so that pytest and unittest report it as a
+    test failure.  It is an ``AssertionError``, not a :class:`DiffcheckError`: the
+    input was fine, the derivative was wrong.  ``result`` is the check result that
+    the one-paragraph message was written from.
+    """
+
+    def __init__(self, message: str, result=None):
+        super().__init__(message)
+        self.result = result
