@@ -135,14 +135,17 @@ def to_text(root: Expr) -> str:
 
 
 def evaluate(root: Expr, values: dict[str, np.ndarray], *, keep: bool = False,
-             frozen: dict[int, np.ndarray] | None = None):
+             frozen: dict[int, np.ndarray] | None = None, batch: bool = False):
     """The value of ``root`` in NumPy, given a value for each variable.
 
     With ``keep=True`` returns the dict of every node's value by ``id(node)``
     instead, for analyses that inspect intermediate results.  ``frozen`` maps
     ``id(node)`` to a value used in place of computing that node (the numeric
-    backend holds ``detach`` nodes at their unperturbed values).  Operands whose
-    shapes an op cannot combine raise :class:`~diffcheck.errors.ShapeError`.
+    backend holds ``detach`` nodes at their unperturbed values).  With
+    ``batch=True`` every value in ``values`` and ``frozen`` carries a leading
+    batch axis (one entry per point) and so does the result: one walk of the tree
+    evaluates all the points.  Operands whose shapes an op cannot combine raise
+    :class:`~diffcheck.errors.ShapeError`.
     """
     results: dict[int, np.ndarray] = {}
     with np.errstate(all="ignore"):
@@ -152,16 +155,20 @@ def evaluate(root: Expr, values: dict[str, np.ndarray], *, keep: bool = False,
             elif isinstance(node, Var):
                 results[id(node)] = values[node.name]
             elif isinstance(node, Const):
-                results[id(node)] = node.value
+                results[id(node)] = node.value[None] if batch else node.value
             else:
                 args = [results[id(a)] for a in node.args]
-                results[id(node)] = apply_numpy(node, args)
+                results[id(node)] = apply_numpy(node, args, batch)
     return results if keep else results[id(root)]
 
 
-def apply_numpy(node: Apply, args: list) -> np.ndarray:
-    """One op's NumPy forward, with shape mistakes reported against the op."""
+def apply_numpy(node: Apply, args: list, batch: bool = False) -> np.ndarray:
+    """One op's NumPy forward (over a batch of points with ``batch=True``), with
+    shape mistakes reported against the op."""
     try:
+        if batch:
+            from .ops import apply_batched
+            return np.asarray(apply_batched(node.op, args, node.params))
         return np.asarray(node.op.numpy(*args, **node.params))
     except (ValueError, IndexError, np.exceptions.AxisError) as err:
         from .errors import ShapeError

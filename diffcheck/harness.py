@@ -16,7 +16,6 @@ import numpy as np
 
 from . import engine
 from .backends import BACKENDS, ERROR, OK, REFERENCE, SKIPPED, UNSUPPORTED, Gradient, Problem
-from .backends.numeric import richardson
 from .errors import ExpressionError, PointError, ShapeError
 from .expr import Apply, Expr, Var, evaluate, postorder, to_text, variables
 from .parser import check_identifier, parse, parse_value
@@ -154,15 +153,48 @@ def check_expr(expr: str | Expr, at: Mapping, wrt: Iterable[str] | None = None, 
     if problem is None:
         problem = make_problem(expr, point, wrt)
     names = list(backends or BACKENDS)
-    result = CheckResult(problem.text, point, problem.wrt, verdict=AGREE)
+    return judge(problem, point, {name: run_backend(BACKENDS[name], problem, point)
+                                  for name in names})
+
+
+def check_points(expr: str | Expr, points: Iterable[Mapping], wrt: Iterable[str] | None = None, *,
+                 backends: Iterable[str] | None = None) -> list[CheckResult]:
+    """Cross-check the gradient of ``expr`` at many points: one result per point.
+
+    The expression is compiled once per method and each method that can (the
+    numeric and symbolic ones) evaluates all points in one batch.  The symbolic
+    reference is first evaluated in float64; its high-precision value is computed
+    only at points where the float64 value does not agree with the others, so
+    that it settles every disagreement it is asked about.  Every point must give
+    the same variables the same shapes.
+    """
+    normal = [normalise_point(p, where=f"point {i}") for i, p in enumerate(points, 1)]
+    if not normal:
+        return []
+    problem = make_problem(expr, normal[0], wrt)
+    shapes = {name: value.shape for name, value in normal[0].items()}
+    for i, point in enumerate(normal[1:], 2):
+        if {name: value.shape for name, value in point.items()} != shapes:
+            raise PointError(f"point {i}: its variables or their shapes differ from point 1's")
+    names = list(backends or BACKENDS)
+    answers = {name: run_backend_many(BACKENDS[name], problem, normal) for name in names}
+    return [judge(problem, point, {name: answers[name][i] for name in names})
+            for i, point in enumerate(normal)]
+
+
+def judge(problem: Problem, point, results: dict[str, Gradient]) -> CheckResult:
+    """The verdict on one point from every method's answer there.
+
+    An answer marked ``details["precision"] == "float64"`` is provisional: when
+    the verdict is not agreement, its method's precise :meth:`gradient` replaces
+    it and the point is judged again.
+    """
+    result = CheckResult(problem.text, point, problem.wrt, verdict=AGREE, results=results)
     # One forward pass serves the value and both analyses.
     values = evaluate(problem.expr, point, keep=True)
     result.value = float(values[id(problem.expr)])
-
     hazard = domain_hazard(problem, point, values)
     result.kinks = kinks_reached(problem, point, values)
-    for name in names:
-        result.results[name] = run_backend(BACKENDS[name], problem, point)
     if hazard:
         result.verdict, result.reason = OUTSIDE_DOMAIN, hazard
         return result
@@ -173,7 +205,13 @@ def check_expr(expr: str | Expr, at: Mapping, wrt: Iterable[str] | None = None, 
             result.verdict = NONDIFFERENTIABLE
             result.reason = f"{'; '.join(result.kinks)}: {split}"
             return result
-    return classify(result, problem, point)
+    classify(result, problem, point)
+    provisional = [name for name, r in results.items() if r.details.get("precision") == "float64"]
+    if result.verdict != AGREE and provisional:
+        precise = {**results, **{name: run_backend(BACKENDS[name], problem, point)
+                                 for name in provisional}}
+        return judge(problem, point, precise)
+    return result
 
 
 def run_backend(backend, problem: Problem, point) -> Gradient:
@@ -182,6 +220,16 @@ def run_backend(backend, problem: Problem, point) -> Gradient:
         return backend.gradient(problem, point)
     except Exception as err:  # noqa: BLE001 - any failure of a method is reported, not raised
         return Gradient(backend.name, status=ERROR, reason=f"{type(err).__name__}: {err}")
+
+
+def run_backend_many(backend, problem: Problem, points: list) -> list[Gradient]:
+    """One backend's answers at many points, in one batch where it can."""
+    if not hasattr(backend, "gradients"):
+        return [run_backend(backend, problem, point) for point in points]
+    try:
+        return backend.gradients(problem, points)
+    except Exception as err:  # noqa: BLE001 - as in run_backend
+        return [Gradient(backend.name, status=ERROR, reason=f"{type(err).__name__}: {err}")] * len(points)
 
 
 def active_nodes(problem: Problem) -> set[int]:
@@ -273,13 +321,18 @@ def _sides_differ(one_sided) -> str:
 
 def rounding_scale(problem: Problem, point, engine_result: Gradient | None = None
                    ) -> tuple[float, dict[str, np.ndarray]]:
-    """How far float64 rounding moves the value and gradient at this point.
+    """How far float64 rounding can move the value and gradient at this point.
 
-    Measured as the difference between the engine's float64 and extended-precision
-    results: it tracks cancellation and ill-conditioning that a fixed relative
-    tolerance cannot.  Where extended precision is unavailable, zero (the relative
-    floor then applies alone).  ``engine_result``, the engine backend's float64
-    answer when it has one, saves running the float64 pass again.
+    Measured by running diffcheck's engine in float64 and in float32 against
+    extended precision (``numpy.longdouble``): it tracks cancellation and
+    ill-conditioning that a fixed relative tolerance cannot.  The float64 error is
+    one sample of the rounding, and can be zero by luck where another method's
+    different order of operations is not; the float32 error, scaled down by the
+    ratio of the two epsilons, samples the same sensitivity with rounding 2**29
+    times larger, so luck rarely hides it.  The larger of the two is the scale.
+    Where extended precision is unavailable, zero (the relative floor then
+    applies alone).  ``engine_result``, the engine backend's float64 answer when
+    it has one, saves running the float64 pass again.
     """
     zeros = {name: np.zeros(problem.shapes[name]) for name in problem.wrt}
     if EXTENDED is None:
@@ -290,12 +343,22 @@ def rounding_scale(problem: Problem, point, engine_result: Gradient | None = Non
         else:
             v64, g64 = engine.value_and_grad(problem.expr, point, problem.wrt, np.float64)
         vld, gld = engine.value_and_grad(problem.expr, point, problem.wrt, EXTENDED)
+        v32, g32 = engine.value_and_grad(problem.expr, point, problem.wrt, np.float32)
     except Exception:  # noqa: BLE001 - the engine's own failure is reported by its backend
         return 0.0, zeros
-    value = float(abs(np.longdouble(v64) - vld))
-    grads = {name: np.asarray(np.abs(g64[name].astype(EXTENDED) - gld[name]), dtype=np.float64)
-             for name in problem.wrt}
-    return value, grads
+
+    def scale(x64, x32, xld):
+        with np.errstate(all="ignore"):
+            error64 = np.abs(np.asarray(x64).astype(EXTENDED) - xld)
+            error32 = np.abs(np.asarray(x32).astype(EXTENDED) - xld) * _EPS_RATIO
+        error32 = np.where(np.isfinite(error32), error32, 0.0)
+        return np.asarray(np.maximum(error64, error32), dtype=np.float64)
+
+    return float(scale(v64, v32, vld)), {name: scale(g64[name], g32[name], gld[name])
+                                         for name in problem.wrt}
+
+
+_EPS_RATIO = EPS / float(np.finfo(np.float32).eps)
 
 
 def _tolerance(reference: Gradient, candidate: Gradient, name: str | None, rounding) -> np.ndarray:

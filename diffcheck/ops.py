@@ -16,6 +16,11 @@ Conventions, so each record stays one line per lowering:
   output gradient ``g``, already summed back to the argument's shape;
 * ``torch(t, *args, **params)`` receives the ``torch`` module first, so torch is
   imported only by the backend that needs it;
+* ``batched(*args, **params)`` is the NumPy forward over many points at once:
+  every argument carries a leading batch axis (of length 1 when it is the same at
+  every point).  Elementwise ops need none: :func:`align_batch` lines their
+  arguments up and the plain forward broadcasts.  Ops that name axes (reductions,
+  products, transposes) give one, with every axis shifted past the batch axis;
 * ``domain[i](*args, **params)`` is a mask of where the derivative for argument
   ``i`` exists (``None``: everywhere); ``kink(*args, **params)`` a signed
   quantity that is zero exactly where the op is continuous but not
@@ -49,6 +54,7 @@ class Op:
     aliases: tuple = ()
     elementwise: bool = True
     differentiable: bool = True  # False only for detach, whose gradient is zero by definition
+    batched: Optional[Callable] = None  # required when elementwise is False
 
     def domain_mask(self, position: int, args, params) -> Optional[np.ndarray]:
         """Where the derivative for argument ``position`` exists, or None for everywhere."""
@@ -67,6 +73,24 @@ class Op:
         if self.kink is None:
             return None
         return np.asarray(self.kink(*args, **params)) > 0
+
+
+def align_batch(args) -> list:
+    """Batched arguments of an elementwise op, reshaped so NumPy broadcasts them as
+    it would the unbatched ones: each one's own axes are right-aligned after the
+    batch axis (a batched scalar of shape ``(B,)`` meeting a batched vector of
+    shape ``(B, n)`` becomes ``(B, 1)``)."""
+    rank = max(np.ndim(a) for a in args) - 1
+    return [a if np.ndim(a) - 1 == rank else
+            np.reshape(a, (np.shape(a)[0],) + (1,) * (rank - np.ndim(a) + 1) + np.shape(a)[1:])
+            for a in args]
+
+
+def apply_batched(op: "Op", args, params):
+    """``op`` over a batch of points (see the module notes on ``batched``)."""
+    if op.batched is not None:
+        return op.batched(*args, **params)
+    return op.numpy(*align_batch(args), **params)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -148,6 +172,28 @@ def _reduce_vjp(g, x, axis, scale):
     if axis is not None:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, x.shape).copy()
+
+
+def _batch_axes(x, axis):
+    # The batch axis is axis 0: every axis of the point's own value moves up one.
+    if axis is None:
+        return tuple(range(1, np.ndim(x)))
+    return axis + 1 if axis >= 0 else axis
+
+
+_BATCHED_MATMUL = {(1, 1): "...i,...i->...", (2, 1): "...ij,...j->...i",
+                   (1, 2): "...i,...ij->...j", (2, 2): "...ij,...jk->...ik"}
+
+
+def _batched_matmul(a, b):
+    ranks = (np.ndim(a) - 1, np.ndim(b) - 1)
+    if ranks not in _BATCHED_MATMUL:
+        raise ValueError(f"matmul needs vectors or matrices, got {ranks[0]} and {ranks[1]} axes")
+    return np.einsum(_BATCHED_MATMUL[ranks], a, b)
+
+
+def _batched_transpose(x):
+    return np.swapaxes(x, -1, -2) if np.ndim(x) == 3 else x
 
 
 def _count(x, axis):
@@ -258,32 +304,37 @@ def _build_registry() -> dict[str, Op]:
            sympy=lambda sp, x, axis: _sympy_sum(x, axis),
            vjp=(lambda g, ans, x, axis: _reduce_vjp(g, x, axis, 1.0),),
            torch=lambda t, x, axis: t.sum(x) if axis is None else t.sum(x, dim=axis),
+           batched=lambda x, axis: np.sum(x, axis=_batch_axes(x, axis)),
            params={"axis": None}, elementwise=False),
         Op("mean", 1, "mean of the entries (along axis)",
            numpy=lambda x, axis: np.mean(x, axis=axis),
            sympy=lambda sp, x, axis: _sympy_sum(x, axis) * sp.Rational(1, _count(x, axis)),
            vjp=(lambda g, ans, x, axis: _reduce_vjp(g, x, axis, 1.0 / _count(x, axis)),),
            torch=lambda t, x, axis: t.mean(x) if axis is None else t.mean(x, dim=axis),
+           batched=lambda x, axis: np.mean(x, axis=_batch_axes(x, axis)),
            params={"axis": None}, elementwise=False),
         Op("matmul", 2, "matrix product; for two vectors, their dot product",
            numpy=_check_matmul,
            sympy=lambda sp, a, b: as_object_array(np.matmul(a, b)),
            vjp=(lambda g, ans, a, b: _matmul_grads(g, a, b)[0],
                 lambda g, ans, a, b: _matmul_grads(g, a, b)[1]),
-           torch=lambda t, a, b: t.matmul(a, b), aliases=("dot",), elementwise=False),
+           torch=lambda t, a, b: t.matmul(a, b), batched=_batched_matmul,
+           aliases=("dot",), elementwise=False),
         Op("transpose", 1, "x with its two axes swapped",
            numpy=lambda x: np.transpose(x),
            sympy=lambda sp, x: as_object_array(np.transpose(x)),
            vjp=(lambda g, ans, x: np.transpose(g),),
-           torch=_torch_transpose, elementwise=False),
+           torch=_torch_transpose, batched=_batched_transpose, elementwise=False),
         Op("detach", 1, "x, with its gradient stopped",
            numpy=lambda x: np.array(x, copy=True),
            sympy=lambda sp, x: as_object_array(np.frompyfunc(stop_gradient(sp), 1, 1)(x)),
            vjp=(lambda g, ans, x: np.zeros(np.shape(x)),),
-           torch=lambda t, x: x.detach(), elementwise=False, differentiable=False),
+           torch=lambda t, x: x.detach(), batched=lambda x: np.array(x, copy=True),
+           elementwise=False, differentiable=False),
     ]
     registry = {}
     for op in ops:
+        assert op.elementwise or op.batched is not None, op.name
         for name in (op.name, *op.aliases):
             assert name not in registry, name
             registry[name] = op

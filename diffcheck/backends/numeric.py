@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..expr import Apply, evaluate, postorder
+from ..ops import align_batch
 from . import Gradient
 
 EPS = np.finfo(np.float64).eps
@@ -42,100 +43,175 @@ class Estimate:
     converged: bool
 
 
-def richardson(fun, x: float, f0: float, kind: str = "central", branch0=None) -> Estimate:
-    """Derivative of the scalar function ``fun`` at ``x``, where ``fun(x) == f0``.
+@dataclass
+class Estimates:
+    """Derivative estimates for many entries at once (arrays of one length)."""
 
-    ``fun(t)`` returns ``(value, branch)``, ``branch`` being any comparable token
-    of which smooth piece ``t`` lies on (``None`` when the function has no kinks);
-    ``branch0`` is the token at ``x``.  ``kind`` is ``"central"``, ``"right"`` or
-    ``"left"``.  The error is an estimate of the returned value's absolute error.
+    values: np.ndarray
+    errors: np.ndarray        # absolute error estimates; inf where not converged
+    evaluations: np.ndarray   # function samples each entry's tables used
+    converged: np.ndarray
+
+
+def richardson_many(sample, x: np.ndarray, f0: np.ndarray, branch0: np.ndarray,
+                    kind: str = "central", scale: np.ndarray | None = None) -> Estimates:
+    """Derivatives of many scalar functions at once, entry ``e`` of ``fun_e`` at ``x[e]``.
+
+    ``sample(entries, t)`` evaluates the functions of the given entry indices at
+    the arguments ``t`` (an array of shape ``(len(entries), m)``) in one batch and
+    returns ``(values, branches)``: values of the same shape, and branch tokens of
+    shape ``(len(entries), m, k)`` saying which smooth piece each sample lies on
+    (``k = 0`` for functions without kinks).  ``f0`` and ``branch0`` are the values
+    and tokens at ``x``.  ``kind`` is ``"central"``, ``"right"`` or ``"left"``.
+    ``scale`` is the magnitude of the intermediate results of computing each
+    function at ``x`` (default ``|f0|``): rounding in the samples is a fraction of
+    it, not of the final value (``log(1 + x**2)`` at small ``x`` rounds like 1).
+
+    Each entry follows the same steps as a scalar Ridders table would: a first
+    step that grows with ``|x|``, restarts with a much smaller step when a first
+    sample is unusable or the table does not converge, and a budget of
+    :data:`MAX_EVALUATIONS` samples.  The samples of every table of every entry in
+    one round are computed in one call of ``sample``.
     """
-    power = 2 if kind == "central" else 1
+    x, f0 = np.asarray(x, dtype=np.float64), np.asarray(f0, dtype=np.float64)
+    count = len(x)
     per_level = 2 if kind == "central" else 1
     # The step grows with the square root of |x|: with |x| itself, features of fixed
     # width (sin(x) at x = 100) would be stepped over; with no growth, rounding in
     # x + h would dominate at large |x|.
-    h0 = INITIAL_STEP * max(1.0, abs(x)) ** 0.5
-    evaluations, fallback = 0, None
+    h0 = INITIAL_STEP * np.maximum(1.0, np.abs(x)) ** 0.5
+    scale = np.abs(f0) if scale is None else np.maximum(np.abs(f0), scale)
+    used = np.zeros(count, dtype=int)
+    done = np.zeros(count, dtype=bool)
+    out = Estimates(np.full(count, np.nan), np.full(count, np.inf), used, np.zeros(count, bool))
+    have_fallback = np.zeros(count, dtype=bool)
     for _ in range(MAX_SHRINKS):
+        left = (MAX_EVALUATIONS - used) // per_level
         # Rejected first steps count against the budget, but never below the
         # shortest table: near a kink or a domain edge correctness beats the budget.
-        levels = min(LEVELS, max(MIN_LEVELS, (MAX_EVALUATIONS - evaluations) // per_level))
-        if fallback is not None and (MAX_EVALUATIONS - evaluations) // per_level < MIN_LEVELS:
+        done |= have_fallback & (left < MIN_LEVELS)
+        active = np.flatnonzero(~done)
+        if not len(active):
             break
-        estimate, used = _table(fun, x, f0, h0, kind, power, levels, branch0)
-        evaluations += used
-        if estimate is not None:
-            estimate.evaluations = evaluations
-            if estimate.converged:
-                return estimate
-            # Not converged: the step is still too large for the function's
-            # features here.  Start again much smaller, if the budget allows.
-            fallback = estimate
-        h0 /= SHRINK
-    if fallback is not None:
-        fallback.evaluations = evaluations
-        return fallback
-    return Estimate(float("nan"), float("inf"), evaluations, False)
+        levels = np.minimum(LEVELS, np.maximum(MIN_LEVELS, left[active]))
+        table = _tables(sample, active, x[active], f0[active], branch0[active], h0[active],
+                        kind, levels, scale[active])
+        used[active] += table.evaluations
+        usable = ~np.isnan(table.errors) & table.usable
+        converged = usable & table.converged
+        # Not converged: the step is still too large for the function's features
+        # here; keep the estimate as a fallback and start again much smaller.
+        out.values[active[usable]] = table.values[usable]
+        out.errors[active[usable]] = table.errors[usable]
+        out.converged[active[converged]] = True
+        have_fallback[active[usable]] = True
+        done[active[converged]] = True
+        h0[active] /= SHRINK
+    return out
 
 
-def _table(fun, x, f0, h0, kind, power, levels, branch0):
-    """One Richardson table from first step ``h0``; None if that step is unusable."""
-    previous: list[float] = []
-    best, best_error = float("nan"), float("inf")
-    evaluations, magnitude = 0, abs(f0)
-    side_branch = None
-    smallest_step = row = None
-    for level in range(levels):
-        h = h0 / 2 ** level
-        upper = x + h if kind != "left" else x
-        lower = x - h if kind != "right" else x
-        if upper == lower:
-            break
-        (f_up, b_up) = fun(upper) if upper != x else (f0, branch0)
-        (f_low, b_low) = fun(lower) if lower != x else (f0, branch0)
-        evaluations += (upper != x) + (lower != x)
-        if kind == "central":
-            crossed = b_up != branch0 or b_low != branch0
-        else:
-            # One-sided: the point itself may sit on the kink; the samples on its
-            # one side must all share a branch.
-            sample_branch = b_up if kind == "right" else b_low
-            side_branch = sample_branch if side_branch is None else side_branch
-            crossed = sample_branch != side_branch
-        if crossed or not (np.isfinite(f_up) and np.isfinite(f_low)):
-            if level == 0:
-                return None, evaluations
-            break
-        magnitude = max(magnitude, abs(f_up), abs(f_low))
-        # The step actually taken is the difference of the two representable points.
-        smallest_step = upper - lower
-        row = [(f_up - f_low) / smallest_step]
-        for column in range(1, level + 1):
-            factor = 2.0 ** (power * column)
-            row.append(row[-1] + (row[-1] - previous[column - 1]) / (factor - 1.0))
-            error = max(abs(row[column] - row[column - 1]), abs(row[column] - previous[column - 1]))
-            if error <= best_error:
-                best, best_error = row[column], error
-        if level >= MIN_LEVELS - 1 and abs(row[level] - previous[level - 1]) >= SAFE * best_error:
-            break
-        previous = row
-    if row is None:
-        return None, evaluations
-    if not previous or best_error == float("inf"):
-        best, best_error = row[0], abs(row[0])
-    # Rounding in the samples, amplified by the smallest step (and the table's weights).
-    rounding = 8.0 * EPS * magnitude / abs(smallest_step)
-    error = best_error + rounding
-    # A table built on samples the step cannot resolve (a function oscillating
-    # faster than the smallest step) can still show two neighbours that agree by
-    # chance; its error is then large against the derivative's plausible size.
-    converged = bool(np.isfinite(best) and error <= 1e-4 * (abs(best) + magnitude / h0))
-    return Estimate(float(best), float(error), evaluations, converged), evaluations
+@dataclass
+class _Table:
+    values: np.ndarray
+    errors: np.ndarray
+    evaluations: np.ndarray
+    converged: np.ndarray
+    usable: np.ndarray
 
 
-def stopped_values(problem, values) -> dict:
-    """The value of every ``detach`` node at the unperturbed point.
+def _tables(sample, entries, x, f0, branch0, h0, kind, levels, scale) -> _Table:
+    """One Richardson table per entry from first steps ``h0``, all samples in one batch.
+
+    Mirrors the sequential algorithm level by level with masks: an entry's table
+    stops at the first level where it crosses a branch, meets a non-finite sample
+    or starts to diverge; a table stopped at its first level is unusable.
+    """
+    count, depth = len(x), int(levels.max())
+    power = 2 if kind == "central" else 1
+    steps = h0[:, None] / 2.0 ** np.arange(depth)[None, :]
+    upper = x[:, None] + steps if kind != "left" else np.repeat(x[:, None], depth, 1)
+    lower = x[:, None] - steps if kind != "right" else np.repeat(x[:, None], depth, 1)
+    wanted = np.arange(depth)[None, :] < levels[:, None]
+    f_up, b_up = _samples(sample, entries, upper, wanted & (upper != x[:, None]), f0, branch0)
+    f_low, b_low = _samples(sample, entries, lower, wanted & (lower != x[:, None]), f0, branch0)
+
+    running = np.ones(count, dtype=bool)
+    usable = np.zeros(count, dtype=bool)
+    evaluations = np.zeros(count, dtype=int)
+    best, best_error = np.full(count, np.nan), np.full(count, np.inf)
+    magnitude = np.abs(f0)
+    smallest = np.full(count, np.nan)
+    first = np.full(count, np.nan)      # the latest row's first column
+    previous = np.full((count, depth), np.nan)
+    side = b_up[:, 0] if kind == "right" else b_low[:, 0]
+    with np.errstate(all="ignore"):
+        for level in range(depth):
+            running &= (level < levels) & (upper[:, level] != lower[:, level])
+            if not running.any():
+                break
+            evaluations += running * ((upper[:, level] != x).astype(int) + (lower[:, level] != x))
+            if kind == "central":
+                crossed = _differs(b_up[:, level], branch0) | _differs(b_low[:, level], branch0)
+            else:
+                # One-sided: the point itself may sit on the kink; the samples on
+                # its one side must all share a branch.
+                crossed = _differs(b_up[:, level] if kind == "right" else b_low[:, level], side)
+            bad = crossed | ~(np.isfinite(f_up[:, level]) & np.isfinite(f_low[:, level]))
+            running &= ~bad
+            if not running.any():
+                break
+            r = running
+            magnitude[r] = np.maximum(magnitude[r], np.maximum(np.abs(f_up[r, level]),
+                                                               np.abs(f_low[r, level])))
+            # The step actually taken is the difference of the two representable points.
+            smallest[r] = upper[r, level] - lower[r, level]
+            row = np.full((count, depth), np.nan)
+            row[r, 0] = (f_up[r, level] - f_low[r, level]) / smallest[r]
+            first[r] = row[r, 0]
+            usable |= r
+            for column in range(1, level + 1):
+                factor = 2.0 ** (power * column)
+                row[r, column] = row[r, column - 1] + (row[r, column - 1] - previous[r, column - 1]) / (factor - 1.0)
+                error = np.maximum(np.abs(row[r, column] - row[r, column - 1]),
+                                   np.abs(row[r, column] - previous[r, column - 1]))
+                better = error <= best_error[r]
+                index = np.flatnonzero(r)[better]
+                best[index], best_error[index] = row[index, column], error[better]
+            diverging = np.zeros(count, dtype=bool)
+            if level >= MIN_LEVELS - 1:
+                diverging[r] = np.abs(row[r, level] - previous[r, level - 1]) >= SAFE * best_error[r]
+            previous[r] = row[r]
+            running &= ~diverging
+        plain = usable & (best_error == np.inf)
+        best[plain], best_error[plain] = first[plain], np.abs(first[plain])
+        # Rounding in the samples, amplified by the smallest step (and the table's weights).
+        error = best_error + 8.0 * EPS * np.maximum(magnitude, scale) / np.abs(smallest)
+        # A table built on samples the step cannot resolve (a function oscillating
+        # faster than the smallest step) can still show two neighbours that agree
+        # by chance; its error is then large against the derivative's plausible size.
+        converged = usable & np.isfinite(best) & (error <= 1e-4 * (np.abs(best) + magnitude / h0))
+    return _Table(best, np.where(usable, error, np.nan), evaluations, converged, usable)
+
+
+def _differs(tokens: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    return np.any(tokens != reference, axis=-1) if tokens.shape[-1] else np.zeros(len(tokens), bool)
+
+
+def _samples(sample, entries, t, wanted, f0, branch0):
+    """The functions at ``t`` where ``wanted``; elsewhere (the point itself, or
+    levels a table will not reach) the values and tokens at the point."""
+    values = np.repeat(f0[:, None], t.shape[1], 1)
+    tokens = np.repeat(branch0[:, None, :], t.shape[1], 1)
+    rows, cols = np.nonzero(wanted)
+    if len(rows):
+        got_values, got_tokens = sample(entries[rows], t[rows, cols])
+        values[rows, cols] = got_values
+        tokens[rows, cols] = got_tokens
+    return values, tokens
+
+
+def stopped_values(problem, values, batch: bool = False) -> dict:
+    """The value of every ``detach`` node at the unperturbed point(s).
 
     A stopped gradient means "treat this as a constant": the perturbed samples
     must see it held where it was.
@@ -144,7 +220,7 @@ def stopped_values(problem, values) -> dict:
              if isinstance(n, Apply) and not n.op.differentiable]
     if not stops:
         return {}
-    computed = evaluate(problem.expr, values, keep=True)
+    computed = evaluate(problem.expr, values, keep=True, batch=batch)
     return {id(n): computed[id(n)] for n in stops}
 
 
@@ -152,61 +228,129 @@ def _kinked_nodes(problem) -> list[Apply]:
     return [n for n in postorder(problem.expr) if isinstance(n, Apply) and n.op.kink is not None]
 
 
-def sampler(problem, point):
-    """A function ``f(values) -> (value, branch token)`` for this problem.
+#: Samples per batched evaluation, times the size of one point: bounds the memory
+#: one batch takes (about 8 bytes times this, per node of the expression).
+BATCH_FLOATS = 1 << 21
 
-    The token is the bytes of every kinked op's branch mask, or None when the
-    expression has no kinks (then sampling costs one plain evaluation).
+
+class PointSampler:
+    """The expression evaluated at many perturbed copies of a set of points.
+
+    An entry is one (point, variable, index) triple; a sample replaces that one
+    entry of that point by a value.  Samples are evaluated in batches (one walk
+    of the tree per batch), with ``detach`` nodes held at their values at the
+    unperturbed point and each kinked op's branch reported as a token.
     """
-    kinked = _kinked_nodes(problem)
-    frozen = stopped_values(problem, point)
 
-    def sample(values):
-        if not kinked:
-            return float(evaluate(problem.expr, values, frozen=frozen)), None
-        computed = evaluate(problem.expr, values, keep=True, frozen=frozen)
-        token = b"".join(np.packbits(node.op.branch([computed[id(a)] for a in node.args],
-                                                    node.params)).tobytes() for node in kinked)
-        return float(computed[id(problem.expr)]), token
+    def __init__(self, problem, points: list[dict]):
+        self.problem = problem
+        self.names = list(points[0])
+        self.stacked = {name: np.stack([np.asarray(p[name], dtype=np.float64) for p in points])
+                        for name in self.names}
+        self.kinked = _kinked_nodes(problem)
+        self.frozen = stopped_values(problem, self.stacked, batch=True)
+        self.point_size = max(1, sum(int(np.prod(problem.shapes[n], dtype=int)) for n in self.names))
+        self.values, self.tokens, computed = self.evaluate(self.stacked, np.arange(len(points)))
+        self.scale = largest_intermediate(problem, computed, len(points))
 
-    return sample
+    def evaluate(self, values, point_of):
+        """Values and branch tokens of the expression at batched ``values``, and
+        the value of every node by id."""
+        frozen = {k: v[point_of] for k, v in self.frozen.items()}
+        computed = evaluate(self.problem.expr, values, keep=True, frozen=frozen, batch=True)
+        count = len(point_of)
+        out = np.asarray(computed[id(self.problem.expr)], dtype=np.float64).reshape(count)
+        if not self.kinked:
+            return out, np.zeros((count, 0), dtype=bool), computed
+        tokens = [np.reshape(np.broadcast_to(
+            apply_branch(node, [computed[id(a)] for a in node.args]),
+            np.shape(computed[id(node)])), (count, -1)) for node in self.kinked]
+        return out, np.concatenate(tokens, axis=1), computed
+
+    def perturbed(self, point_of, name, flat_index, t):
+        """The expression at each point of ``point_of`` with entry ``flat_index`` of
+        ``name`` replaced by ``t`` (arrays of one length)."""
+        values_out, tokens_out = [], []
+        chunk = max(1, BATCH_FLOATS // self.point_size)
+        for start in range(0, len(t), chunk):
+            part = slice(start, start + chunk)
+            rows = point_of[part]
+            values = {n: self.stacked[n][rows] for n in self.names}
+            changed = values[name].reshape(len(rows), -1).copy()
+            changed[np.arange(len(rows)), flat_index[part]] = t[part]
+            values[name] = changed.reshape(values[name].shape)
+            v, k, _ = self.evaluate(values, rows)
+            values_out.append(v)
+            tokens_out.append(k)
+        return np.concatenate(values_out), np.concatenate(tokens_out)
+
+
+def largest_intermediate(problem, computed, count: int) -> np.ndarray:
+    """At each of ``count`` batched points, the largest finite magnitude among the
+    op results: the scale of the rounding in one evaluation of the expression."""
+    scale = np.zeros(count)
+    with np.errstate(all="ignore"):
+        for node in postorder(problem.expr):
+            if isinstance(node, Apply):
+                value = np.asarray(computed[id(node)])
+                magnitude = np.abs(np.broadcast_to(value, (count,) + value.shape[1:])).reshape(count, -1)
+                magnitude = np.where(np.isfinite(magnitude), magnitude, 0.0)
+                scale = np.maximum(scale, magnitude.max(axis=1, initial=0.0))
+    return scale
+
+
+def apply_branch(node: Apply, args) -> np.ndarray:
+    """Which side of its kinks each entry of a batched op is on."""
+    return node.op.branch(align_batch(args), node.params)
+
+
+def partials_many(problem, points: list[dict], name: str, kind: str = "central",
+                  sampler: PointSampler | None = None):
+    """Estimates of ``d f / d name`` at every point: arrays of shape ``(P,) + shape``
+    of values, errors (inf where a table did not converge) and evaluations."""
+    sampler = sampler or PointSampler(problem, points)
+    shape = problem.shapes[name]
+    size = int(np.prod(shape, dtype=int))
+    point_of = np.repeat(np.arange(len(points)), size)
+    flat_index = np.tile(np.arange(size), len(points))
+    x = sampler.stacked[name].reshape(len(points), size).ravel()
+
+    def sample(entries, t):
+        flat_t = t.ravel()
+        repeat = t.shape[1] if t.ndim == 2 else 1
+        values, tokens = sampler.perturbed(np.repeat(point_of[entries], repeat),
+                                           name, np.repeat(flat_index[entries], repeat), flat_t)
+        return values.reshape(t.shape), tokens.reshape(t.shape + (tokens.shape[-1],))
+
+    est = richardson_many(sample, x, sampler.values[point_of], sampler.tokens[point_of], kind,
+                          sampler.scale[point_of])
+    # An unconverged table says nothing reliable: its entry cannot disagree.
+    errors = np.where(est.converged, est.errors, np.inf)
+    full = (len(points),) + tuple(shape)
+    return est.values.reshape(full), errors.reshape(full), est.evaluations.reshape(full)
 
 
 def partials(problem, point, name: str, kind: str = "central"):
-    """Estimates for every entry of ``d f / d name``: value, estimates, errors, evaluations."""
-    values = {k: np.array(v, dtype=np.float64) for k, v in point.items()}
-    sample = sampler(problem, values)
-    f0, branch0 = sample(values)
-    shape = problem.shapes[name]
-    estimates, errors = np.empty(shape), np.empty(shape)
-    evaluations = 0
-    base = values[name]
-    for index in np.ndindex(*shape):
-        x = float(base[index])
-
-        def fun(t, index=index):
-            base[index] = t
-            try:
-                return sample(values)
-            finally:
-                base[index] = x
-
-        est = richardson(fun, x, f0, kind, branch0)
-        # An unconverged table says nothing reliable: its entry cannot disagree.
-        estimates[index] = est.value
-        errors[index] = est.error if est.converged else np.inf
-        evaluations += est.evaluations
-    return f0, estimates, errors, evaluations
+    """Estimates for every entry of ``d f / d name`` at one point: value,
+    estimates, errors, evaluations."""
+    sampler = PointSampler(problem, [point])
+    values, errors, evaluations = partials_many(problem, [point], name, kind, sampler)
+    return float(sampler.values[0]), values[0], errors[0], int(evaluations.sum())
 
 
 class NumericBackend:
     name = "numeric"
 
     def gradient(self, problem, point) -> Gradient:
-        gradients, errors, evaluations = {}, {}, 0
-        value = float(evaluate(problem.expr, point))
-        for name in problem.wrt:
-            _, gradients[name], errors[name], used = partials(problem, point, name)
-            evaluations += used
-        return Gradient(self.name, value=value, gradients=gradients, errors=errors,
-                        evaluations=evaluations)
+        return self.gradients(problem, [point])[0]
+
+    def gradients(self, problem, points: list[dict]) -> list[Gradient]:
+        """The gradient at every point, all points' samples evaluated in batches."""
+        sampler = PointSampler(problem, points)
+        per_name = {name: partials_many(problem, points, name, sampler=sampler)
+                    for name in problem.wrt}
+        return [Gradient(self.name, value=float(sampler.values[i]),
+                         gradients={n: per_name[n][0][i] for n in problem.wrt},
+                         errors={n: per_name[n][1][i] for n in problem.wrt},
+                         evaluations=int(sum(per_name[n][2][i].sum() for n in problem.wrt)))
+                for i in range(len(points))]

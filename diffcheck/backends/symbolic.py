@@ -118,11 +118,16 @@ def tree_depth(root) -> int:
 
 
 class _Compiled:
-    """The symbolic derivative of one problem, ready to evaluate at any point."""
+    """The symbolic derivative of one problem, ready to evaluate at any point.
+
+    The formulas are compiled into Python functions lazily, once per precision:
+    the mpmath one for the reference, the float64 one for batches of points.  The
+    generated code names its arguments ``_a0, _a1, ...``, never after the user's
+    variables, and both functions share one common-subexpression elimination.
+    """
 
     def __init__(self, problem, point):
         import sympy as sp
-        from ..ops import stop_gradient
 
         self.symbols = {name: symbol_array(sp, name, problem.shapes[name]) for name in problem.shapes}
         self.function = to_sympy(sp, problem.expr, self.symbols)[()]
@@ -133,15 +138,44 @@ class _Compiled:
             self.formulas[name] = derivs
             entries.extend(derivs)
         self.arguments = [s for name in problem.shapes for s in np.ravel(self.symbols[name])]
-        modules = [{stop_gradient(sp).__name__: lambda x: x}, "mpmath"]
-        self.evaluate = sp.lambdify(self.arguments, entries, modules=modules, cse=True, dummify=True)
-        # The same formulas in float64: what a user who copies the formula into
-        # NumPy code would get.  Reported beside the reference, never used as it.
-        self.evaluate_float64 = sp.lambdify(
-            self.arguments, entries, modules=[{stop_gradient(sp).__name__: lambda x: x}, "numpy"],
-            cse=True, dummify=True)
+        # One simultaneous substitution: lambdify's own renaming of names that are
+        # not identifiers (``W[0, 1]``) walks every formula once per argument.
+        renamed = {s: sp.Symbol(f"_a{i}", real=True) for i, s in enumerate(self.arguments)}
+        self._arguments = list(renamed.values())
+        self._entries = [e.xreplace(renamed) for e in entries]
+        self._cse = None
+        self._compiled = {}
         self.shapes = problem.shapes
         self.wrt = problem.wrt
+
+    def _function(self, module: str):
+        if module not in self._compiled:
+            import sympy as sp
+            from ..ops import stop_gradient
+            if self._cse is None:
+                self._cse = sp.cse(self._entries, list=True)
+            self._compiled[module] = sp.lambdify(
+                self._arguments, self._entries, dummify=False, cse=lambda _: self._cse,
+                modules=[{stop_gradient(sp).__name__: lambda x: x}, module])
+        return self._compiled[module]
+
+    def texts(self) -> dict:
+        """The function and (the first few of) its derivative formulas as text, for reports."""
+        if not hasattr(self, "_texts"):
+            import sympy as sp
+            self._texts = {"formulas": {name: [readable(sp, f) for f in derivs[:MAX_FORMULAS_KEPT]]
+                                        for name, derivs in self.formulas.items()},
+                           "function": readable(sp, self.function)}
+        return self._texts
+
+    def evaluate(self, *args):
+        """Function value and gradient entries, in mpmath at its working precision."""
+        return self._function("mpmath")(*args)
+
+    def evaluate_float64(self, *args):
+        """The same formulas in NumPy float64 (arguments may be arrays of points):
+        what a user who copies the formula into NumPy code would get."""
+        return self._function("numpy")(*args)
 
 
 def to_float(value) -> float:
@@ -156,6 +190,11 @@ def to_float(value) -> float:
 
 
 class SymbolicBackend:
+    """The reference.  :meth:`gradient` evaluates the derivative formulas with
+    mpmath; :meth:`gradients` evaluates them at many points at once in float64,
+    for callers (the harness's :func:`~diffcheck.harness.check_points`) that ask
+    for the precise value only at the points where it decides an outcome."""
+
     name = "symbolic"
 
     def compile(self, problem, point) -> _Compiled | Gradient:
@@ -208,9 +247,38 @@ class SymbolicBackend:
             errors[name] = spread[offset:offset + count].reshape(shape)
             in_float64[name] = float64[offset:offset + count].reshape(shape)
             offset += count
-        import sympy as sp
-        formulas = {name: [readable(sp, f) for f in derivs[:MAX_FORMULAS_KEPT]]
-                    for name, derivs in compiled.formulas.items()}
         return Gradient(self.name, value=float(values[0]), gradients=gradients, errors=errors,
-                        evaluations=2, details={"formulas": formulas, "float64": in_float64,
-                                                "function": readable(sp, compiled.function)})
+                        evaluations=2, details={**compiled.texts(), "float64": in_float64})
+
+    def gradients(self, problem, points: list[dict]) -> list[Gradient]:
+        """The formulas in float64 at every point, in one vectorised call.
+
+        Marked ``details["precision"] = "float64"`` with zero error estimates:
+        good enough to confirm an agreement among independent methods, never to
+        settle a disagreement (the harness then asks :meth:`gradient`).
+        """
+        compiled = self.compile(problem, points[0])
+        if isinstance(compiled, Gradient):
+            return [compiled] * len(points)
+        args = [np.array([float(np.ravel(p[name])[i]) for p in points])
+                for name in compiled.shapes for i in range(int(np.prod(compiled.shapes[name], dtype=int)))]
+        try:
+            with np.errstate(all="ignore"):
+                entries = compiled.evaluate_float64(*args)
+            table = np.array([np.broadcast_to(np.asarray(e, dtype=np.float64), (len(points),))
+                              for e in entries])
+        except (TypeError, ValueError, ZeroDivisionError) as err:
+            reason = f"evaluating the derivative in float64 failed: {type(err).__name__}: {err}"
+            return [failed(self.name, ERROR, reason)] * len(points)
+        out = []
+        for i in range(len(points)):
+            gradients, offset = {}, 1
+            for name in compiled.wrt:
+                shape = compiled.shapes[name]
+                count = int(np.prod(shape, dtype=int))
+                gradients[name] = table[offset:offset + count, i].reshape(shape)
+                offset += count
+            out.append(Gradient(self.name, value=float(table[0, i]), gradients=gradients,
+                                errors={k: np.zeros(np.shape(v)) for k, v in gradients.items()},
+                                evaluations=1, details={"precision": "float64"}))
+        return out

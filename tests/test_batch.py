@@ -1,0 +1,105 @@
+"""Checking many points at once: batched evaluation, batched finite differences,
+and the float64-first reference of :func:`diffcheck.harness.check_points`."""
+
+import numpy as np
+import pytest
+
+from diffcheck import engine, ops
+from diffcheck.backends.numeric import partials
+from diffcheck.expr import evaluate
+from diffcheck.harness import check_expr, check_points, make_problem, normalise_point
+from diffcheck.ops import UNIQUE_OPS
+from diffcheck.parser import parse
+from diffcheck.errors import PointError
+
+from test_ops import STRUCTURAL, _elementwise_cases
+
+
+def _cases(op):
+    return _elementwise_cases(op) if op.elementwise else STRUCTURAL[op.name]
+
+
+def _nearby(point, rng, count):
+    """``count`` points around ``point``: the same shapes, entries moved a little."""
+    return [{k: np.asarray(v, dtype=float) + (0.01 * rng.standard_normal(np.shape(v)) if i else 0.0)
+             for k, v in point.items()} for i in range(count)]
+
+
+@pytest.mark.parametrize("op", UNIQUE_OPS, ids=lambda op: op.name)
+def test_batched_forward_matches_one_point_at_a_time(op, rng):
+    for text, point in _cases(op):
+        points = _nearby(point, rng, 5)
+        tree = parse(text, point.keys())
+        stacked = {k: np.stack([p[k] for p in points]) for k in point}
+        batched = evaluate(tree, stacked, batch=True)
+        one_by_one = np.array([evaluate(tree, p) for p in points])
+        assert batched.shape == (5,)
+        # Sums may be taken in another order (einsum against matmul): a few ulps.
+        np.testing.assert_allclose(batched, one_by_one, rtol=1e-14, atol=1e-15)
+
+
+def test_a_batched_scalar_lines_up_with_a_vector_not_with_the_batch():
+    # Three points; x is a scalar at each, v a vector of 4 entries.  Unaligned,
+    # NumPy would try to broadcast x's (3,) against v's (3, 4) and fail or mix
+    # points.
+    x = np.array([1.0, 2.0, 3.0])
+    v = np.arange(12.0).reshape(3, 4)
+    tree = parse("sum(x * v)", ["x", "v"])
+    assert evaluate(tree, {"x": x, "v": v}, batch=True).tolist() == [6.0, 2 * 22.0, 3 * 38.0]
+
+
+@pytest.mark.parametrize("op", UNIQUE_OPS, ids=lambda op: op.name)
+def test_many_point_verdicts_match_single_point_verdicts(op, rng):
+    for text, point in _cases(op):
+        points = _nearby(point, rng, 3)
+        many = check_points(text, points)
+        for p, result in zip(points, many):
+            assert result.verdict == check_expr(text, p).verdict == "agree", result.reason
+
+
+def test_agreement_needs_no_high_precision_reference(rng):
+    points = [{"x": v} for v in rng.uniform(-2, 2, 16)]
+    results = check_points("sin(x) * exp(x)", points)
+    assert all(r.verdict == "agree" for r in results)
+    assert all(r.results["symbolic"].details["precision"] == "float64" for r in results)
+
+
+def test_a_disagreement_is_settled_by_the_high_precision_reference(monkeypatch, rng):
+    # A wrong engine rule for sin: the float64 reference sees the disagreement and
+    # the point is judged again against mpmath, which names the engine.
+    sin = ops.OPS["sin"]
+    wrong = (lambda g, ans, x: g * np.cos(x) * (1 + 1e-6),)
+    monkeypatch.setitem(ops.OPS, "sin", ops.Op(**{**sin.__dict__, "vjp": wrong}))
+    points = [{"x": v} for v in rng.uniform(0.1, 1.0, 4)]
+    for result in check_points("sin(x) * x", points):
+        assert result.verdict == "discrepancy"
+        assert [d.backend for d in result.discrepancies] == ["engine"]
+        assert "precision" not in result.results["symbolic"].details
+        assert result.results["symbolic"].details["formulas"]
+
+
+def test_points_must_share_shapes():
+    with pytest.raises(PointError, match="point 2: its variables or their shapes differ"):
+        check_points("sum(v)", [{"v": [1.0, 2.0]}, {"v": [1.0, 2.0, 3.0]}])
+
+
+def test_finite_differences_trust_no_more_digits_than_intermediate_rounding_leaves():
+    # log(1 + x**2) at small x rounds like 1, not like its small value: the
+    # difference quotients share an error near eps / h, and the columns of the
+    # table agree with each other far better than with the truth.  The error
+    # estimate must still cover the true error (0.10545363025636889, by mpmath).
+    point = normalise_point({"x": 0.07559361074288512, "y": -1.4267738509897323})
+    problem = make_problem("sin(x)*exp(y) + log(1 + x**2) * tanh(y)", point)
+    _, value, error, _ = partials(problem, point, "x")
+    assert abs(float(value) - 0.10545363025636889) <= float(error)
+
+
+def test_rounding_scale_sees_cancellation_the_float64_run_missed():
+    # Found by check_points on random points: torch's sigmoid rounds differently
+    # from the engine's, and the engine's own float64 error at this entry is
+    # zero by luck.  The float32 run measures the sensitivity.
+    rng = np.random.default_rng(2)
+    shapes = {"X": (12, 3), "w": (3,), "b": (), "t": (12,)}
+    points = [{k: rng.normal(size=s) for k, s in shapes.items()} for _ in range(64)]
+    results = check_points("mean((sigmoid(X @ w + b) - t)**2)", points)
+    assert [r.reason for r in results if r.verdict != "agree"] == []
