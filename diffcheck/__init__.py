@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "check_expr": ("harness", "check_expr"),
+    "check_points": ("batch", "check_points"),
     "CheckResult": ("harness", "CheckResult"),
     "Discrepancy": ("harness", "Discrepancy"),
     "OUTCOMES": ("harness", "OUTCOMES"),

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+import weakref
+
 import numpy as np
 
 
@@ -55,8 +57,21 @@ class Apply:
 Expr = Var | Const | Apply
 
 
-def postorder(root: Expr) -> list[Expr]:
-    """Every distinct node below ``root``, each after all of its children."""
+_ORDERS: "weakref.WeakKeyDictionary[Expr, tuple]" = weakref.WeakKeyDictionary()
+
+
+def postorder(root: Expr) -> tuple[Expr, ...]:
+    """Every distinct node below ``root``, each after all of its children.
+
+    Trees are immutable, so the order is computed once per root and kept for as
+    long as the tree lives: checking many points walks it many times."""
+    order = _ORDERS.get(root)
+    if order is None:
+        order = _ORDERS[root] = tuple(_postorder(root))
+    return order
+
+
+def _postorder(root: Expr) -> list[Expr]:
     order: list[Expr] = []
     seen: set[int] = set()
     stack: list[tuple[Expr, bool]] = [(root, False)]

@@ -157,37 +157,12 @@ def check_expr(expr: str | Expr, at: Mapping, wrt: Iterable[str] | None = None, 
                                   for name in names})
 
 
-def check_points(expr: str | Expr, points: Iterable[Mapping], wrt: Iterable[str] | None = None, *,
-                 backends: Iterable[str] | None = None) -> list[CheckResult]:
-    """Cross-check the gradient of ``expr`` at many points: one result per point.
-
-    The expression is compiled once per method and each method that can (the
-    numeric and symbolic ones) evaluates all points in one batch.  The symbolic
-    reference is first evaluated in float64; its high-precision value is computed
-    only at points where the float64 value does not agree with the others, so
-    that it settles every disagreement it is asked about.  Every point must give
-    the same variables the same shapes.
-    """
-    normal = [normalise_point(p, where=f"point {i}") for i, p in enumerate(points, 1)]
-    if not normal:
-        return []
-    problem = make_problem(expr, normal[0], wrt)
-    shapes = {name: value.shape for name, value in normal[0].items()}
-    for i, point in enumerate(normal[1:], 2):
-        if {name: value.shape for name, value in point.items()} != shapes:
-            raise PointError(f"point {i}: its variables or their shapes differ from point 1's")
-    names = list(backends or BACKENDS)
-    answers = {name: run_backend_many(BACKENDS[name], problem, normal) for name in names}
-    return [judge(problem, point, {name: answers[name][i] for name in names})
-            for i, point in enumerate(normal)]
-
-
-def judge(problem: Problem, point, results: dict[str, Gradient]) -> CheckResult:
+def judge(problem: Problem, point, results: dict[str, Gradient], lazy: bool = False) -> CheckResult:
     """The verdict on one point from every method's answer there.
 
     An answer marked ``details["precision"] == "float64"`` is provisional: when
     the verdict is not agreement, its method's precise :meth:`gradient` replaces
-    it and the point is judged again.
+    it and the point is judged again.  ``lazy`` is passed on to :func:`classify`.
     """
     result = CheckResult(problem.text, point, problem.wrt, verdict=AGREE, results=results)
     # One forward pass serves the value and both analyses.
@@ -205,12 +180,12 @@ def judge(problem: Problem, point, results: dict[str, Gradient]) -> CheckResult:
             result.verdict = NONDIFFERENTIABLE
             result.reason = f"{'; '.join(result.kinks)}: {split}"
             return result
-    classify(result, problem, point)
+    classify(result, problem, point, lazy)
     provisional = [name for name, r in results.items() if r.details.get("precision") == "float64"]
     if result.verdict != AGREE and provisional:
         precise = {**results, **{name: run_backend(BACKENDS[name], problem, point)
                                  for name in provisional}}
-        return judge(problem, point, precise)
+        return judge(problem, point, precise, lazy)
     return result
 
 
@@ -220,16 +195,6 @@ def run_backend(backend, problem: Problem, point) -> Gradient:
         return backend.gradient(problem, point)
     except Exception as err:  # noqa: BLE001 - any failure of a method is reported, not raised
         return Gradient(backend.name, status=ERROR, reason=f"{type(err).__name__}: {err}")
-
-
-def run_backend_many(backend, problem: Problem, points: list) -> list[Gradient]:
-    """One backend's answers at many points, in one batch where it can."""
-    if not hasattr(backend, "gradients"):
-        return [run_backend(backend, problem, point) for point in points]
-    try:
-        return backend.gradients(problem, points)
-    except Exception as err:  # noqa: BLE001 - as in run_backend
-        return [Gradient(backend.name, status=ERROR, reason=f"{type(err).__name__}: {err}")] * len(points)
 
 
 def active_nodes(problem: Problem) -> set[int]:
@@ -396,8 +361,13 @@ def _worst(reference: Gradient, candidate: Gradient, name: str | None, rounding)
                        e / abs(r) if r else float("inf"), float(tol[index]), reference.backend)
 
 
-def classify(result: CheckResult, problem: Problem, point) -> CheckResult:
-    """Compare every working backend with the reference and set the verdict."""
+def classify(result: CheckResult, problem: Problem, point, lazy: bool = False) -> CheckResult:
+    """Compare every working backend with the reference and set the verdict.
+
+    With ``lazy``, the float64 rounding is measured only when a comparison fails
+    without it: every tolerance grows with the rounding, so an agreement found
+    without it stands (the tolerances recorded are then the ones that sufficed).
+    """
     working = {n: r for n, r in result.results.items() if r.ok}
     errors = [r for r in result.results.values() if r.status == ERROR]
     if len(working) < 2:
@@ -408,21 +378,14 @@ def classify(result: CheckResult, problem: Problem, point) -> CheckResult:
     reference_name = REFERENCE if REFERENCE in working else (
         "numeric" if "numeric" in working else next(iter(working)))
     result.reference = reference_name
-    reference = working[reference_name]
-    value_rounding, grad_rounding = rounding_scale(problem, point, result.results.get("engine"))
-
-    failures: dict[str, list[Discrepancy]] = {}
-    for name, candidate in working.items():
-        if name == reference_name:
-            continue
-        found = [_worst(reference, candidate, None, value_rounding)]
-        found += [_worst(reference, candidate, var, grad_rounding[var]) for var in problem.wrt]
-        found = [d for d in found if d is not None]
-        result.tolerances[name] = {var: np.broadcast_to(
-            _tolerance(reference, candidate, var, grad_rounding[var]), problem.shapes[var])
-            for var in problem.wrt}
-        if found:
-            failures[name] = found
+    failures = None
+    if lazy:
+        rounding = 0.0, {name: np.zeros(problem.shapes[name]) for name in problem.wrt}
+        failures, result.tolerances = _compare(working, reference_name, problem, rounding)
+    if failures is None or failures:
+        rounding = rounding_scale(problem, point, result.results.get("engine"))
+        failures, result.tolerances = _compare(working, reference_name, problem, rounding)
+    value_rounding, grad_rounding = rounding
 
     if failures and _reference_is_odd_one_out(working, reference_name, failures, problem, point,
                                                value_rounding, grad_rounding):
@@ -438,6 +401,26 @@ def classify(result: CheckResult, problem: Problem, point) -> CheckResult:
         result.verdict = ERROR
         result.reason = "; ".join(f"{r.backend} failed: {r.reason}" for r in errors)
     return result
+
+
+def _compare(working, reference_name, problem, rounding):
+    """Each method's worst disagreements with the reference, and its tolerances."""
+    value_rounding, grad_rounding = rounding
+    reference = working[reference_name]
+    failures: dict[str, list[Discrepancy]] = {}
+    tolerances = {}
+    for name, candidate in working.items():
+        if name == reference_name:
+            continue
+        found = [_worst(reference, candidate, None, value_rounding)]
+        found += [_worst(reference, candidate, var, grad_rounding[var]) for var in problem.wrt]
+        found = [d for d in found if d is not None]
+        tolerances[name] = {var: np.broadcast_to(
+            _tolerance(reference, candidate, var, grad_rounding[var]), problem.shapes[var])
+            for var in problem.wrt}
+        if found:
+            failures[name] = found
+    return failures, tolerances
 
 
 def _reference_is_odd_one_out(working, reference_name, failures, problem, point,

@@ -7,7 +7,8 @@ import pytest
 from diffcheck import engine, ops
 from diffcheck.backends.numeric import partials
 from diffcheck.expr import evaluate
-from diffcheck.harness import check_expr, check_points, make_problem, normalise_point
+from diffcheck.batch import check_points
+from diffcheck.harness import check_expr, make_problem, normalise_point
 from diffcheck.ops import UNIQUE_OPS
 from diffcheck.parser import parse
 from diffcheck.errors import PointError

@@ -17,8 +17,50 @@ def _torch():
     return torch
 
 
+def lower(torch, problem, leaves: dict):
+    """The expression built from torch ops on the given leaf tensors."""
+    built = {}
+    for node in postorder(problem.expr):
+        if isinstance(node, Var):
+            built[id(node)] = leaves[node.name]
+        elif isinstance(node, Const):
+            built[id(node)] = torch.tensor(node.value, dtype=torch.float64)
+        else:
+            args = [built[id(a)] for a in node.args]
+            built[id(node)] = node.op.torch(torch, *args, **node.params)
+    return built[id(problem.expr)]
+
+
 class TorchBackend:
     name = "torch"
+
+    def gradients(self, problem, points: list[dict]) -> list[Gradient]:
+        """Every point in one call: ``torch.func.vmap`` of ``torch.func.grad``, so
+        torch itself keeps the points apart.  Where vmap cannot run an op, point
+        by point."""
+        torch = _torch()
+        if torch is None or len(points) == 1 or not problem.wrt:
+            return [self.gradient(problem, p) for p in points]
+        names = list(points[0])
+        stacked = [torch.tensor(np.stack([np.asarray(p[n], dtype=np.float64) for p in points]))
+                   for n in names]
+        positions = tuple(names.index(n) for n in problem.wrt)
+
+        def value(*tensors):
+            out = lower(torch, problem, dict(zip(names, tensors)))
+            return out, out.detach()
+
+        try:
+            grads, values = torch.func.vmap(torch.func.grad(value, argnums=positions, has_aux=True))(*stacked)
+        except Exception:  # noqa: BLE001 - an op vmap cannot batch: fall back, answers unchanged
+            return [self.gradient(problem, p) for p in points]
+        out = []
+        for i in range(len(points)):
+            gradients = {n: grads[k][i].numpy().astype(np.float64) for k, n in enumerate(problem.wrt)}
+            out.append(Gradient(self.name, value=float(values[i]), gradients=gradients,
+                                errors={k: np.zeros(np.shape(v)) for k, v in gradients.items()},
+                                evaluations=1))
+        return out
 
     def gradient(self, problem, point) -> Gradient:
         torch = _torch()
@@ -27,16 +69,7 @@ class TorchBackend:
         leaves = {name: torch.tensor(np.asarray(value, dtype=np.float64),
                                      requires_grad=name in problem.wrt)
                   for name, value in point.items()}
-        built = {}
-        for node in postorder(problem.expr):
-            if isinstance(node, Var):
-                built[id(node)] = leaves[node.name]
-            elif isinstance(node, Const):
-                built[id(node)] = torch.tensor(node.value, dtype=torch.float64)
-            else:
-                args = [built[id(a)] for a in node.args]
-                built[id(node)] = node.op.torch(torch, *args, **node.params)
-        output = built[id(problem.expr)]
+        output = lower(torch, problem, leaves)
         inputs = [leaves[name] for name in problem.wrt]
         if output.requires_grad:
             grads = torch.autograd.grad(output, inputs, allow_unused=True)
