@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backends.symbolic import _exact, symbol_array, to_float, to_sympy
+from .backends.symbolic import _exact, compile_formulas, symbol_array, to_float, to_sympy
 from .expr import Expr, evaluate, to_text
 
 SPOT_POINTS = 8          # random points besides the case's own
@@ -127,9 +127,13 @@ def compare(case, claim, target, formula: Expr) -> Verdict:
 
     proof, reason = _prove(sp, truth, claimed)
     arguments = [s for name in symbols for s in np.ravel(symbols[name])]
-    from .ops import stop_gradient
-    modules = [{stop_gradient(sp).__name__: lambda x: x}, "mpmath"]
-    function = sp.lambdify(arguments, [list(np.ravel(truth)), list(np.ravel(claimed))], modules=modules)
+    size = truth.size
+    flat = compile_formulas(sp, arguments, [*np.ravel(truth), *np.ravel(claimed)], "mpmath")
+
+    def function(*values):
+        both = flat(*values)
+        return both[:size], both[size:]
+
     target_tree = getattr(target, "tree")
     claimed_rows, true_rows, counterexample, checked = [], [], None, 0
     with mpmath.workdps(DIGITS):

@@ -117,6 +117,27 @@ def tree_depth(root) -> int:
     return depth[id(root)]
 
 
+def renamed(sp, arguments, entries):
+    """``arguments`` and ``entries`` with every argument symbol renamed ``_a0, _a1, ...``.
+
+    Generated code then never carries a user's variable name, and lambdify need
+    not rename names that are not identifiers (``W[0, 1]``) itself, which walks
+    every formula once per argument: one simultaneous substitution walks each once.
+    """
+    names = {s: sp.Symbol(f"_a{i}", real=True) for i, s in enumerate(arguments)}
+    return list(names.values()), [e.xreplace(names) if isinstance(e, sp.Basic) else e for e in entries]
+
+
+def compile_formulas(sp, arguments, entries, module: str, cse=None):
+    """A Python function of ``arguments`` returning the list of ``entries``
+    evaluated with ``module`` ("mpmath" or "numpy"); ``cse`` a precomputed
+    common-subexpression elimination of the renamed entries, if any."""
+    from ..ops import stop_gradient
+    arguments, entries = renamed(sp, arguments, entries)
+    return sp.lambdify(arguments, entries, dummify=False, cse=(lambda _: cse) if cse else False,
+                       modules=[{stop_gradient(sp).__name__: lambda x: x}, module])
+
+
 def _terms_by_symbol(sp, function) -> dict:
     """The terms of ``function`` (a sum, or one term) that contain each symbol.
 
@@ -155,11 +176,7 @@ class _Compiled:
             self.formulas[name] = derivs
             entries.extend(derivs)
         self.arguments = [s for name in problem.shapes for s in np.ravel(self.symbols[name])]
-        # One simultaneous substitution: lambdify's own renaming of names that are
-        # not identifiers (``W[0, 1]``) walks every formula once per argument.
-        renamed = {s: sp.Symbol(f"_a{i}", real=True) for i, s in enumerate(self.arguments)}
-        self._arguments = list(renamed.values())
-        self._entries = [e.xreplace(renamed) for e in entries]
+        self._entries = entries
         self._cse = None
         self._compiled = {}
         self.shapes = problem.shapes
@@ -168,12 +185,9 @@ class _Compiled:
     def _function(self, module: str):
         if module not in self._compiled:
             import sympy as sp
-            from ..ops import stop_gradient
             if self._cse is None:
-                self._cse = sp.cse(self._entries, list=True)
-            self._compiled[module] = sp.lambdify(
-                self._arguments, self._entries, dummify=False, cse=lambda _: self._cse,
-                modules=[{stop_gradient(sp).__name__: lambda x: x}, module])
+                self._cse = sp.cse(renamed(sp, self.arguments, self._entries)[1], list=True)
+            self._compiled[module] = compile_formulas(sp, self.arguments, self._entries, module, self._cse)
         return self._compiled[module]
 
     def texts(self) -> dict:
