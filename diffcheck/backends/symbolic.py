@@ -14,6 +14,8 @@ backend reports itself skipped, with the reason, instead of attempting it.
 from __future__ import annotations
 
 import math
+import sys
+from contextlib import contextmanager
 from fractions import Fraction
 
 import numpy as np
@@ -27,6 +29,9 @@ CHECK_DIGITS = 30
 MAX_SCALAR_OPS = 200_000
 MAX_FORMULAS_KEPT = 16
 MAX_DEPTH = 250
+#: Deeper than this, derivatives are built as a program (see chainrule.py), not
+#: by ``sympy.diff`` of the whole expression.
+PROGRAM_DEPTH = 24
 
 
 def _exact(sp, x: float):
@@ -118,24 +123,31 @@ def tree_depth(root) -> int:
 
 
 def renamed(sp, arguments, entries):
-    """``arguments`` and ``entries`` with every argument symbol renamed ``_a0, _a1, ...``.
+    """``arguments`` and ``entries`` with every argument symbol replaced by a fresh
+    dummy, and the replacement map.
 
     Generated code then never carries a user's variable name, and lambdify need
     not rename names that are not identifiers (``W[0, 1]``) itself, which walks
     every formula once per argument: one simultaneous substitution walks each once.
     """
-    names = {s: sp.Symbol(f"_a{i}", real=True) for i, s in enumerate(arguments)}
-    return list(names.values()), [e.xreplace(names) if isinstance(e, sp.Basic) else e for e in entries]
+    names = {s: sp.Dummy(f"a{i}", real=True) for i, s in enumerate(arguments)}
+    return (list(names.values()),
+            [e.xreplace(names) if isinstance(e, sp.Basic) else e for e in entries], names)
 
 
-def compile_formulas(sp, arguments, entries, module: str, cse=None):
-    """A Python function of ``arguments`` returning the list of ``entries``
-    evaluated with ``module`` ("mpmath" or "numpy"); ``cse`` a precomputed
-    common-subexpression elimination of the renamed entries, if any."""
+def lambdify_program(sp, arguments, program, module: str):
+    """A Python function of ``arguments`` that runs ``program`` (assignments and
+    outputs, as from ``sympy.cse``) with ``module`` ("mpmath" or "numpy")."""
     from ..ops import stop_gradient
-    arguments, entries = renamed(sp, arguments, entries)
-    return sp.lambdify(arguments, entries, dummify=False, cse=(lambda _: cse) if cse else False,
+    return sp.lambdify(arguments, program[1], dummify=False, cse=lambda _: program,
                        modules=[{stop_gradient(sp).__name__: lambda x: x}, module])
+
+
+def compile_formulas(sp, arguments, entries, module: str):
+    """A Python function of ``arguments`` returning the list of ``entries``
+    evaluated with ``module``, common subexpressions computed once."""
+    arguments, entries, _ = renamed(sp, arguments, entries)
+    return lambdify_program(sp, arguments, sp.cse(entries, list=True), module)
 
 
 def _terms_by_symbol(sp, function) -> dict:
@@ -166,28 +178,36 @@ class _Compiled:
         import sympy as sp
 
         self.symbols = {name: symbol_array(sp, name, problem.shapes[name]) for name in problem.shapes}
-        self.function = to_sympy(sp, problem.expr, self.symbols)[()]
-        self.formulas = {}
-        entries = [self.function]
-        terms = _terms_by_symbol(sp, self.function)
-        for name in problem.wrt:
-            derivs = [sp.Add(*[t.diff(s) for t in terms.get(s, ())])
-                      for s in np.ravel(self.symbols[name])]
-            self.formulas[name] = derivs
-            entries.extend(derivs)
         self.arguments = [s for name in problem.shapes for s in np.ravel(self.symbols[name])]
-        self._entries = entries
-        self._cse = None
-        self._compiled = {}
         self.shapes = problem.shapes
         self.wrt = problem.wrt
+        self.function = to_sympy(sp, problem.expr, self.symbols)[()]
+        self.program = None
+        if tree_depth(problem.expr) > PROGRAM_DEPTH:
+            from .chainrule import derivative_program
+            self.program = derivative_program(sp, problem.expr, self.symbols, problem.wrt,
+                                              lambda node: _constant(sp, node))
+            self.formulas = self.program.derivatives
+            assignments = self.program.assignments
+            entries = [self.program.value, *[d for v in problem.wrt for d in self.formulas[v]]]
+        else:
+            terms = _terms_by_symbol(sp, self.function)
+            self.formulas = {name: [sp.Add(*[t.diff(s) for t in terms.get(s, ())])
+                                    for s in np.ravel(self.symbols[name])] for name in problem.wrt}
+            assignments = None
+            entries = [self.function, *[d for v in problem.wrt for d in self.formulas[v]]]
+        self._arguments, renamed_entries, names = renamed(sp, self.arguments, entries)
+        if assignments is None:
+            # Shared by both precisions: one common-subexpression elimination.
+            self._program = sp.cse(renamed_entries, list=True)
+        else:
+            self._program = ([(s, e.xreplace(names)) for s, e in assignments], renamed_entries)
+        self._compiled = {}
 
     def _function(self, module: str):
         if module not in self._compiled:
             import sympy as sp
-            if self._cse is None:
-                self._cse = sp.cse(renamed(sp, self.arguments, self._entries)[1], list=True)
-            self._compiled[module] = compile_formulas(sp, self.arguments, self._entries, module, self._cse)
+            self._compiled[module] = lambdify_program(sp, self._arguments, self._program, module)
         return self._compiled[module]
 
     def texts(self) -> dict:
@@ -220,6 +240,26 @@ def to_float(value) -> float:
         return float("nan")
 
 
+#: SymPy's walks are recursive, several Python frames per level of nesting.
+RECURSION_LIMIT = 3000
+
+
+@contextmanager
+def deep_recursion():
+    """Room for SymPy's recursive walks of nested formulas (raised, never lowered)."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, RECURSION_LIMIT))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def _too_deep(problem) -> Gradient:
+    return failed("symbolic", SKIPPED, f"SymPy ran out of recursion depth on this expression "
+                  f"({tree_depth(problem.expr)} levels deep)")
+
+
 class SymbolicBackend:
     """The reference.  :meth:`gradient` evaluates the derivative formulas with
     mpmath; :meth:`gradients` evaluates them at many points at once in float64,
@@ -243,10 +283,34 @@ class SymbolicBackend:
                     self.name, SKIPPED, f"expansion into components needs about {cost:,} scalar "
                     f"operations, over the cap of {MAX_SCALAR_OPS:,}")
             else:
-                problem.cache[self.name] = _Compiled(problem, point)
+                try:
+                    with deep_recursion():
+                        problem.cache[self.name] = _Compiled(problem, point)
+                except RecursionError:
+                    problem.cache[self.name] = _too_deep(problem)
         return problem.cache[self.name]
 
     def gradient(self, problem, point) -> Gradient:
+        try:
+            with deep_recursion():
+                return self._gradient(problem, point)
+        except RecursionError:
+            return _too_deep(problem)
+
+    def gradients(self, problem, points: list[dict]) -> list[Gradient]:
+        """The formulas in float64 at every point, in one vectorised call.
+
+        Marked ``details["precision"] = "float64"`` with zero error estimates:
+        good enough to confirm an agreement among independent methods, never to
+        settle a disagreement (the harness then asks :meth:`gradient`).
+        """
+        try:
+            with deep_recursion():
+                return self._gradients(problem, points)
+        except RecursionError:
+            return [_too_deep(problem)] * len(points)
+
+    def _gradient(self, problem, point) -> Gradient:
         import mpmath
 
         compiled = self.compile(problem, point)
@@ -281,13 +345,7 @@ class SymbolicBackend:
         return Gradient(self.name, value=float(values[0]), gradients=gradients, errors=errors,
                         evaluations=2, details={**compiled.texts(), "float64": in_float64})
 
-    def gradients(self, problem, points: list[dict]) -> list[Gradient]:
-        """The formulas in float64 at every point, in one vectorised call.
-
-        Marked ``details["precision"] = "float64"`` with zero error estimates:
-        good enough to confirm an agreement among independent methods, never to
-        settle a disagreement (the harness then asks :meth:`gradient`).
-        """
+    def _gradients(self, problem, points: list[dict]) -> list[Gradient]:
         compiled = self.compile(problem, points[0])
         if isinstance(compiled, Gradient):
             return [compiled] * len(points)

@@ -1,0 +1,83 @@
+"""Symbolic derivatives of deep compositions, kept as a program.
+
+``sympy.diff`` of a deeply nested expression writes the chain rule out in full:
+each level multiplies in the derivative of the next, and SymPy flattens and
+re-canonicalises the growing product at every step, so the work grows at least
+quadratically with the depth (a composition 120 levels deep took 11 s).  Here the
+expression becomes a straight-line program instead: one intermediate symbol per
+op result, one assignment each, and the derivative is accumulated backwards
+through the assignments, again one assignment per intermediate.  Every local
+derivative is SymPy's own (``sympy.diff`` of one op's SymPy form with respect to
+one of its arguments' symbols), so the method stays independent of the engine's
+hand-written rules; only the chain rule's bookkeeping is done here.  The program
+is in common-subexpression form by construction and evaluates in linear time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..expr import Const, Var, postorder
+
+
+class Program:
+    """Assignments ``(symbol, expression)`` in evaluation order, and the outputs:
+    the function's value and each derivative, as expressions over the symbols."""
+
+    def __init__(self, assignments: list, value, derivatives: dict):
+        self.assignments = assignments
+        self.value = value
+        self.derivatives = derivatives   # variable name -> list of expressions, flattened
+
+
+def derivative_program(sp, expr, symbols: dict, wrt: list[str], constant) -> Program:
+    """The value of ``expr`` and its derivatives with respect to every entry of
+    the variables in ``wrt``, as a :class:`Program` over ``symbols`` (variable
+    name to object array of SymPy symbols).  ``constant(node)`` gives a constant
+    node as an object array of SymPy numbers."""
+    from ..ops import as_object_array
+
+    assignments = []
+    partials: dict = {}        # intermediate symbol -> [(argument symbol, local derivative)]
+    built: dict[int, np.ndarray] = {}
+    for node in postorder(expr):
+        if isinstance(node, Var):
+            built[id(node)] = symbols[node.name]
+        elif isinstance(node, Const):
+            built[id(node)] = constant(node)
+        else:
+            params = {k: (_exact_param(sp, v)) for k, v in node.params.items()}
+            result = as_object_array(node.op.sympy(sp, *[built[id(a)] for a in node.args], **params))
+            out = np.empty(result.shape, dtype=object)
+            for index in np.ndindex(*result.shape):
+                entry = result[index] if isinstance(result[index], sp.Basic) else sp.Number(result[index])
+                if entry.is_Atom:
+                    out[index] = entry
+                    continue
+                name = sp.Dummy("t", real=True)
+                assignments.append((name, entry))
+                partials[name] = [(s, entry.diff(s)) for s in entry.free_symbols]
+                out[index] = name
+            built[id(node)] = out
+    output = built[id(expr)][()]
+
+    adjoints: dict = {output: [sp.S.One]}
+    for name, _ in reversed(list(assignments)):
+        terms = adjoints.pop(name, None)
+        if not terms:
+            continue
+        total = sp.Add(*terms)
+        if not total.is_Atom:
+            adjoint = sp.Dummy("g", real=True)
+            assignments.append((adjoint, total))
+            total = adjoint
+        for argument, local in partials[name]:
+            if local != 0:
+                adjoints.setdefault(argument, []).append(total * local)
+    derivatives = {var: [sp.Add(*adjoints.get(s, [])) for s in np.ravel(symbols[var])] for var in wrt}
+    return Program(assignments, output, derivatives)
+
+
+def _exact_param(sp, value):
+    from .symbolic import _exact
+    return _exact(sp, value) if isinstance(value, float) else value

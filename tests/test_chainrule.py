@@ -1,0 +1,71 @@
+"""Deep compositions: the symbolic derivative as a program, in linear time."""
+
+import math
+
+import numpy as np
+import pytest
+
+from diffcheck.backends import symbolic
+from diffcheck.backends.symbolic import PROGRAM_DEPTH, SymbolicBackend
+from diffcheck.harness import check_expr, make_problem, normalise_point
+
+
+def _nested_sin(depth: int) -> str:
+    text = "x"
+    for _ in range(depth):
+        text = f"sin({text})"
+    return text
+
+
+def _nested_sin_derivative(depth: int, x: float) -> float:
+    # d/dx sin(sin(...sin(x))) = product over levels of cos(inner value), by hand.
+    derivative, value = 1.0, x
+    for _ in range(depth):
+        derivative *= math.cos(value)
+        value = math.sin(value)
+    return derivative
+
+
+@pytest.mark.parametrize("depth", [PROGRAM_DEPTH + 1, 150])
+def test_a_deep_composition_is_differentiated_as_a_program(depth):
+    point = normalise_point({"x": 0.7})
+    problem = make_problem(_nested_sin(depth), point)
+    result = SymbolicBackend().gradient(problem, point)
+    assert result.ok, result.reason
+    assert problem.cache["symbolic"].program is not None
+    assert float(result.gradients["x"]) == pytest.approx(_nested_sin_derivative(depth, 0.7), rel=1e-14)
+
+
+def test_program_and_whole_expression_derivatives_agree(monkeypatch):
+    # The same expressions through both paths: sympy.diff of the whole expression
+    # and the program of local derivatives, evaluated with mpmath.
+    text = "sum(tanh(W @ v + b) * exp(c)) + relu(c) * c**3 + sqrt(c**2 + 1) * maximum(c, 2) + abs(sum(v))"
+    point = normalise_point({"W": [[0.3, -1.2], [0.5, 0.7]], "v": [0.4, -0.9], "b": [0.1, 0.2],
+                             "c": 1.3})
+    answers = []
+    for depth in (10_000, 0):
+        monkeypatch.setattr(symbolic, "PROGRAM_DEPTH", depth)
+        problem = make_problem(text, point)
+        answers.append(SymbolicBackend().gradient(problem, point))
+    whole, program = answers
+    for name in point:
+        np.testing.assert_allclose(program.gradients[name], whole.gradients[name], rtol=1e-15, atol=1e-300)
+
+
+def test_a_detached_and_kinked_deep_expression_checks_on_all_methods():
+    text = "detach(x) * " + _nested_sin(PROGRAM_DEPTH + 5) + " + relu(x - 2)"
+    result = check_expr(text, {"x": 0.4})
+    assert result.verdict == "agree", result.reason
+
+
+def test_recursion_inside_sympy_is_a_skip_not_an_error(monkeypatch):
+    # SymPy's walks are recursive; running out of depth in one is the backend
+    # declining the expression, with the reason, not a failure of the check.
+    def too_deep(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(symbolic, "to_sympy", too_deep)
+    point = normalise_point({"x": 0.7})
+    result = SymbolicBackend().gradient(make_problem(_nested_sin(3), point), point)
+    assert result.status == "skipped"
+    assert "SymPy ran out of recursion depth" in result.reason
