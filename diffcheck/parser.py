@@ -11,8 +11,10 @@ ever sees user text.
 from __future__ import annotations
 
 import ast
+import keyword
 import math
 import re
+import warnings
 from typing import Iterable
 
 import numpy as np
@@ -72,6 +74,8 @@ def check_identifier(name: str, what: str = "variable name") -> str:
                               "(letters, digits and _, not starting with a digit)")
     if name.startswith("__"):
         raise ExpressionError(f"{what} {name!r}: names starting with '__' are not allowed")
+    if keyword.iskeyword(name):
+        raise ExpressionError(f"{what} {name!r} is a Python keyword and cannot be a name")
     return name
 
 
@@ -90,16 +94,32 @@ def parse(text: str, variables: Iterable[str] = (), *, where: str = "expression"
                               f"{MAX_TEXT_LENGTH}", where=where)
     if not text.strip():
         raise ExpressionError("expression is empty", where=where)
+    _check_ascii(text.strip(), where)
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():
+            # "invalid decimal literal" and the like would reach the user's terminal.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
         column = err.offset if err.lineno in (None, 1) else None
+        if column is not None and not 1 <= column <= len(text.strip()) + 1:
+            column = len(text.strip()) + 1  # Python gives 0 for "+": the text ended early
         raise ExpressionError(f"invalid syntax: {err.msg}", text=text, column=column,
                               where=where) from None
     except (ValueError, RecursionError, MemoryError) as err:
         reason = "nested too deeply" if isinstance(err, RecursionError) else type(err).__name__
         raise ExpressionError(f"expression cannot be read: {reason}", text=text, where=where) from None
     return _Builder(text.strip(), declared, where).build(tree.body)
+
+
+def _check_ascii(text: str, where: str) -> None:
+    # Python reads names in NFKC form, so a lookalike (fullwidth 'ｓｉｎ', italic
+    # '𝑥') would silently become another name than the one the reader sees.
+    for index, char in enumerate(text):
+        if not char.isascii():
+            raise ExpressionError(f"character {char!r} (U+{ord(char):04X}) is not ASCII; "
+                                  "expressions are written in ASCII", text=text,
+                                  column=index + 1, where=where)
 
 
 class _Builder:

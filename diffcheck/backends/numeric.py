@@ -29,6 +29,7 @@ LEVELS = 8            # steps h0, h0/2, ..., h0/128
 MIN_LEVELS = 4        # two neighbours can agree by coincidence in a shorter table
 MAX_EVALUATIONS = 16  # per derivative for the tables, restarts included
 INITIAL_STEP = 0.125  # times max(1, |x|) ** 0.5
+RELATIVE_STEP = 2.0 ** -10  # the first step is at least this times |x|
 SHRINK = 16.0         # factor by which a rejected first step shrinks
 MAX_SHRINKS = 24      # enough to come within 1e-30 of a kink or a domain edge
 SAFE = 2.0            # stop once the table's error grows by this factor
@@ -54,8 +55,9 @@ def richardson(fun, x: float, f0: float, kind: str = "central", branch0=None) ->
     per_level = 2 if kind == "central" else 1
     # The step grows with the square root of |x|: with |x| itself, features of fixed
     # width (sin(x) at x = 100) would be stepped over; with no growth, rounding in
-    # x + h would dominate at large |x|.
-    h0 = INITIAL_STEP * max(1.0, abs(x)) ** 0.5
+    # x + h would dominate at large |x|.  Beyond |x| = 2**14 a step proportional to
+    # |x| takes over: at x = 1e200 a step of sqrt(|x|) is below x's own rounding.
+    h0 = max(INITIAL_STEP * max(1.0, abs(x)) ** 0.5, RELATIVE_STEP * abs(x))
     evaluations, fallback = 0, None
     for _ in range(MAX_SHRINKS):
         # Rejected first steps count against the budget, but never below the
@@ -72,7 +74,9 @@ def richardson(fun, x: float, f0: float, kind: str = "central", branch0=None) ->
             # Not converged: the step is still too large for the function's
             # features here.  Start again much smaller, if the budget allows.
             fallback = estimate
-        h0 /= SHRINK
+        # A point much closer to 0 than the step (log at 1e-200, relu at 1e-310)
+        # needs a step on its own scale: shrinking by 16 would take too long to get there.
+        h0 = min(h0 / SHRINK, abs(x) / 4) if x != 0 else h0 / SHRINK
     if fallback is not None:
         fallback.evaluations = evaluations
         return fallback
@@ -83,7 +87,10 @@ def _table(fun, x, f0, h0, kind, power, levels, branch0):
     """One Richardson table from first step ``h0``; None if that step is unusable."""
     previous: list[float] = []
     best, best_error = float("nan"), float("inf")
-    evaluations, magnitude = 0, abs(f0)
+    # Only samples that enter the quotients count; a central table never uses f0,
+    # and an f0 far above its samples (a pole inside the step) must not make a
+    # table across the pole look converged.
+    evaluations, magnitude = 0, (abs(f0) if kind != "central" else 0.0)
     side_branch = None
     smallest_step = row = None
     for level in range(levels):
