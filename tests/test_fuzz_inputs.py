@@ -201,3 +201,14 @@ def test_colliding_names_reach_every_report_format_as_data(tmp_path):
     ElementTree.parse(out / "diffcheck-audit-junit.xml")
     html = (out / "diffcheck-audit.html").read_text()
     assert "<script>w</script>" not in html and "&lt;script&gt;w&lt;/script&gt;" in html
+
+
+def test_a_claimed_number_beyond_float64_is_an_error_naming_the_claim(tmp_path):
+    # Found by the fuzz run: "1e999" used to raise OverflowError out of load().
+    path = tmp_path / "doc.toml"
+    path.write_text('format = 1\ndocument = "d"\n[[case]]\nname = "c"\nwhere = "w"\n'
+                    'expression = "x"\nvariables = { x = 1.0 }\n'
+                    '[[case.claim]]\nkind = "value"\nclaimed = "1e999"\n')
+    assert try_load(path) == (0, 1)
+    assert str(load(path).errors[0]) == (f"{path}: case 'c', claim 1 (value), field claimed: "
+                                         "a claimed number is beyond float64's range")
