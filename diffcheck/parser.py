@@ -19,7 +19,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .errors import ExpressionError
+from .errors import ExpressionError, ShapeError
 from .expr import Apply, Const, Var
 from .ops import CONSTANTS, OPS
 
@@ -310,8 +310,11 @@ class _Builder:
         # exact integers), so 2**2**2**10 is refused instead of hanging.
         if isinstance(built, Var) or _has_variable(built):
             return
-        with np.errstate(all="ignore"):
-            value = _constant_value(built)
+        try:
+            with np.errstate(all="ignore"):
+                value = _constant_value(built)
+        except ShapeError as err:  # such as (1 @ 0) in an exponent
+            raise self.fail(err.reason, node) from None
         if not np.all(np.isfinite(value)) or np.any(np.abs(value) > MAX_CONSTANT_EXPONENT):
             raise self.fail(f"exponent is too large (limit {MAX_CONSTANT_EXPONENT})", node)
 
@@ -322,9 +325,8 @@ def _has_variable(node) -> bool:
 
 
 def _constant_value(node) -> np.ndarray:
-    from .expr import fold
-    return fold(node, lambda leaf: leaf.value,
-                lambda app, args: app.op.numpy(*args, **app.params))
+    from .expr import apply_numpy, fold
+    return fold(node, lambda leaf: leaf.value, apply_numpy)
 
 
 def parse_value(text: str, *, where: str = "value"):

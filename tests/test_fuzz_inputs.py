@@ -212,3 +212,10 @@ def test_a_claimed_number_beyond_float64_is_an_error_naming_the_claim(tmp_path):
     assert try_load(path) == (0, 1)
     assert str(load(path).errors[0]) == (f"{path}: case 'c', claim 1 (value), field claimed: "
                                          "a claimed number is beyond float64's range")
+
+
+def test_a_shape_error_in_a_constant_exponent_is_an_error_naming_the_column():
+    # Found by the fuzz run: folding the exponent raised NumPy's ValueError.
+    with pytest.raises(ExpressionError, match=r"^expression, column 5: matmul: cannot combine "
+                                              r"shapes \(\) and \(\)"):
+        parse("x**(1 @ 0)", ["x"])
