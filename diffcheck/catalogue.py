@@ -27,7 +27,6 @@ from .parser import parse
 from .precision import claimed as read_claimed
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
-MAX_ENTRIES = 1_000_000   # per variable
 CASE_SUFFIX = ".toml"
 _ENTRY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]$")
 
@@ -192,12 +191,7 @@ def _validate(data, schema, shown: str, case: str | None) -> None:
 
 
 def _point(raw: dict, locate) -> dict[str, np.ndarray]:
-    point = normalise_point(raw, where=locate("variables"))
-    for name, value in point.items():
-        if value.size > MAX_ENTRIES:
-            raise CaseFileError(f"{locate('variables')}: {name} has {value.size} entries "
-                                f"(at most {MAX_ENTRIES})")
-    return point
+    return normalise_point(raw, where=locate("variables"))
 
 
 def _build_case(raw: dict, shown: str, document: str) -> Case:

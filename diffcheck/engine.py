@@ -91,11 +91,11 @@ def value_and_grad(expr: Expr, values: dict[str, np.ndarray], wrt: list[str],
     Values are cast to ``dtype`` (constants too), so the whole computation runs in
     that precision.  A variable the output does not depend on gets a zero gradient.
     """
-    leaves: dict[str, Tensor] = {
-        name: Tensor(np.asarray(value, dtype=dtype), requires_grad=name in wrt)
-        for name, value in values.items()}
     built: dict[int, Tensor] = {}
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):   # overflow to inf in a narrow dtype is a result
+        leaves: dict[str, Tensor] = {
+            name: Tensor(np.asarray(value, dtype=dtype), requires_grad=name in wrt)
+            for name, value in values.items()}
         for node in postorder(expr):
             if isinstance(node, Var):
                 built[id(node)] = leaves[node.name]

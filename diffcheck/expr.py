@@ -150,7 +150,8 @@ def to_text(root: Expr) -> str:
 
 
 def evaluate(root: Expr, values: dict[str, np.ndarray], *, keep: bool = False,
-             frozen: dict[int, np.ndarray] | None = None, batch: bool = False):
+             frozen: dict[int, np.ndarray] | None = None, batch: bool = False,
+             perturb: Callable | None = None):
     """The value of ``root`` in NumPy, given a value for each variable.
 
     With ``keep=True`` returns the dict of every node's value by ``id(node)``
@@ -159,8 +160,10 @@ def evaluate(root: Expr, values: dict[str, np.ndarray], *, keep: bool = False,
     backend holds ``detach`` nodes at their unperturbed values).  With
     ``batch=True`` every value in ``values`` and ``frozen`` carries a leading
     batch axis (one entry per point) and so does the result: one walk of the tree
-    evaluates all the points.  Operands whose shapes an op cannot combine raise
-    :class:`~diffcheck.errors.ShapeError`.
+    evaluates all the points.  ``perturb``, if given, is applied to every op's
+    result (the numeric backend moves each by a unit of rounding to measure how
+    much rounding the expression amplifies).  Operands whose shapes an op cannot
+    combine raise :class:`~diffcheck.errors.ShapeError`.
     """
     results: dict[int, np.ndarray] = {}
     with np.errstate(all="ignore"):
@@ -174,6 +177,8 @@ def evaluate(root: Expr, values: dict[str, np.ndarray], *, keep: bool = False,
             else:
                 args = [results[id(a)] for a in node.args]
                 results[id(node)] = apply_numpy(node, args, batch)
+                if perturb is not None:
+                    results[id(node)] = perturb(results[id(node)])
     return results if keep else results[id(root)]
 
 

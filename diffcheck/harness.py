@@ -23,6 +23,8 @@ from .parser import check_identifier, parse, parse_value
 #: The outcome names, in order of precedence when a check has several problems.
 AGREE, DISCREPANCY, NONDIFFERENTIABLE = "agree", "discrepancy", "nondifferentiable"
 OUTSIDE_DOMAIN = "outside_domain"
+#: Largest number of entries one variable may have.
+MAX_ENTRIES = 1_000_000
 OUTCOMES = (AGREE, DISCREPANCY, NONDIFFERENTIABLE, OUTSIDE_DOMAIN, UNSUPPORTED, ERROR)
 
 EPS = float(np.finfo(np.float64).eps)
@@ -106,10 +108,14 @@ def normalise_point(at: Mapping, where: str = "point") -> dict[str, np.ndarray]:
         if isinstance(value, str):
             value = parse_value(value, where=f"{where}, value of {name}")
         try:
-            array = np.array(value, dtype=np.float64)
-        except (TypeError, ValueError):
+            # A huge array is refused below without first being copied to float64.
+            oversized = isinstance(value, np.ndarray) and value.size > MAX_ENTRIES
+            array = value if oversized else np.array(value, dtype=np.float64)
+        except (TypeError, ValueError, RecursionError):
             raise PointError(f"{where}: the value of {name} is not a number or a "
                              f"rectangular array of numbers") from None
+        if array.size > MAX_ENTRIES:
+            raise PointError(f"{where}: {name} has {array.size} entries (at most {MAX_ENTRIES})")
         if array.ndim > 2:
             raise PointError(f"{where}: {name} has {array.ndim} axes; variables are scalars, "
                              "vectors or matrices")
@@ -278,7 +284,7 @@ def _sides_differ(one_sided) -> str:
         differ = np.abs(left - right) > allowed
         if np.any(differ):
             index = tuple(int(i) for i in np.argwhere(differ)[0])
-            label = f"{name}{list(index) if index else ''}"
+            label = _label(name, index)
             return (f"left and right derivatives in {label} differ "
                     f"({float(left[index]):.6g} and {float(right[index]):.6g})")
     return ""
@@ -324,6 +330,31 @@ def rounding_scale(problem: Problem, point, engine_result: Gradient | None = Non
 
 
 _EPS_RATIO = EPS / float(np.finfo(np.float32).eps)
+
+
+def _label(name: str, index: tuple) -> str:
+    return f"{name}{list(index) if index else ''}"
+
+
+def float64_overflow(reference: Gradient, problem: Problem, grad_rounding) -> str:
+    """Why the gradient cannot be computed in float64 here, or ''.
+
+    Either the derivative itself is beyond float64's range (the reference, from
+    50-digit arithmetic, is infinite: 1/x at 1e-200), or only an intermediate step
+    overflows: float64 gives an infinity where extended precision does not (the
+    measured rounding is infinite: x**x at 1e-310, where x**(x-1) = 1e310).
+    """
+    for name in problem.wrt:
+        exact = np.asarray(reference.gradients[name])
+        for index in map(tuple, np.argwhere(np.isinf(exact))[:1]):
+            return (f"d/d{_label(name, index)} is beyond float64's range "
+                    f"({reference.backend} gives {float(exact[index]):g})")
+        lost = np.broadcast_to(np.isinf(grad_rounding[name]), np.shape(exact))
+        for index in map(tuple, np.argwhere(lost)[:1]):
+            return (f"computing d/d{_label(name, index)} overflows float64 in an intermediate "
+                    f"step (extended precision does not; {reference.backend} gives "
+                    f"{float(exact[index]):.6g})")
+    return ""
 
 
 def _tolerance(reference: Gradient, candidate: Gradient, name: str | None, rounding) -> np.ndarray:
@@ -386,6 +417,10 @@ def classify(result: CheckResult, problem: Problem, point, lazy: bool = False) -
         rounding = rounding_scale(problem, point, result.results.get("engine"))
         failures, result.tolerances = _compare(working, reference_name, problem, rounding)
     value_rounding, grad_rounding = rounding
+    overflow = float64_overflow(working[reference_name], problem, grad_rounding)
+    if overflow:
+        result.verdict, result.reason = OUTSIDE_DOMAIN, overflow
+        return result
 
     if failures and _reference_is_odd_one_out(working, reference_name, failures, problem, point,
                                                value_rounding, grad_rounding):

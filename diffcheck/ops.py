@@ -144,8 +144,14 @@ def _kink_at_zero(x, **params):
 
 
 def _pow_base_domain(x, y):
+    # y = 0: x**0 is 1 for every x (0**0 = 1 in NumPy, torch and SymPy alike), so
+    # its derivative in x is 0 even at x = 0.
     integral = y == np.round(y)
-    return (x > 0) | (integral & ((x != 0) | (y >= 1)))
+    return (x > 0) | (integral & ((x != 0) | (y >= 1) | (y == 0)))
+
+
+def _pow_base_partial(ans, x, y):
+    return np.where(y == 0, 0.0, y * np.power(x, y - 1))
 
 
 def _tie_split(x, y):
@@ -222,10 +228,10 @@ def _build_registry() -> dict[str, Op]:
            (lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y), lambda t, x, y: x / y,
            domain=(lambda x, y: y != 0, lambda x, y: y != 0), domain_text="y != 0"),
         ew("pow", "x ** y", np.power, lambda sp, x, y: x ** y,
-           (lambda ans, x, y: y * np.power(x, y - 1), lambda ans, x, y: np.log(x) * ans),
+           (_pow_base_partial, lambda ans, x, y: np.log(x) * ans),
            lambda t, x, y: t.pow(x, y),
            domain=(_pow_base_domain, lambda x, y: x > 0),
-           domain_text="x > 0, or y an integer (and y >= 1 when x = 0)"),
+           domain_text="x > 0, or y an integer (and y >= 1 or y = 0 when x = 0)"),
         ew("neg", "-x", np.negative, lambda sp, x: -x,
            (lambda ans, x: -1.0,), lambda t, x: -x),
         ew("square", "x ** 2", np.square, lambda sp, x: x ** 2,

@@ -11,13 +11,15 @@ ever sees user text.
 from __future__ import annotations
 
 import ast
+import keyword
 import math
 import re
+import warnings
 from typing import Iterable
 
 import numpy as np
 
-from .errors import ExpressionError
+from .errors import ExpressionError, ShapeError
 from .expr import Apply, Const, Var
 from .ops import CONSTANTS, OPS
 
@@ -72,6 +74,8 @@ def check_identifier(name: str, what: str = "variable name") -> str:
                               "(letters, digits and _, not starting with a digit)")
     if name.startswith("__"):
         raise ExpressionError(f"{what} {name!r}: names starting with '__' are not allowed")
+    if keyword.iskeyword(name):
+        raise ExpressionError(f"{what} {name!r} is a Python keyword and cannot be a name")
     return name
 
 
@@ -90,16 +94,32 @@ def parse(text: str, variables: Iterable[str] = (), *, where: str = "expression"
                               f"{MAX_TEXT_LENGTH}", where=where)
     if not text.strip():
         raise ExpressionError("expression is empty", where=where)
+    _check_ascii(text.strip(), where)
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():
+            # "invalid decimal literal" and the like would reach the user's terminal.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
         column = err.offset if err.lineno in (None, 1) else None
+        if column is not None and not 1 <= column <= len(text.strip()) + 1:
+            column = len(text.strip()) + 1  # Python gives 0 for "+": the text ended early
         raise ExpressionError(f"invalid syntax: {err.msg}", text=text, column=column,
                               where=where) from None
     except (ValueError, RecursionError, MemoryError) as err:
         reason = "nested too deeply" if isinstance(err, RecursionError) else type(err).__name__
         raise ExpressionError(f"expression cannot be read: {reason}", text=text, where=where) from None
     return _Builder(text.strip(), declared, where).build(tree.body)
+
+
+def _check_ascii(text: str, where: str) -> None:
+    # Python reads names in NFKC form, so a lookalike (fullwidth 'ｓｉｎ', italic
+    # '𝑥') would silently become another name than the one the reader sees.
+    for index, char in enumerate(text):
+        if not char.isascii():
+            raise ExpressionError(f"character {char!r} (U+{ord(char):04X}) is not ASCII; "
+                                  "expressions are written in ASCII", text=text,
+                                  column=index + 1, where=where)
 
 
 class _Builder:
@@ -290,8 +310,11 @@ class _Builder:
         # exact integers), so 2**2**2**10 is refused instead of hanging.
         if isinstance(built, Var) or _has_variable(built):
             return
-        with np.errstate(all="ignore"):
-            value = _constant_value(built)
+        try:
+            with np.errstate(all="ignore"):
+                value = _constant_value(built)
+        except ShapeError as err:  # such as (1 @ 0) in an exponent
+            raise self.fail(err.reason, node) from None
         if not np.all(np.isfinite(value)) or np.any(np.abs(value) > MAX_CONSTANT_EXPONENT):
             raise self.fail(f"exponent is too large (limit {MAX_CONSTANT_EXPONENT})", node)
 
@@ -302,9 +325,8 @@ def _has_variable(node) -> bool:
 
 
 def _constant_value(node) -> np.ndarray:
-    from .expr import fold
-    return fold(node, lambda leaf: leaf.value,
-                lambda app, args: app.op.numpy(*args, **app.params))
+    from .expr import apply_numpy, fold
+    return fold(node, lambda leaf: leaf.value, apply_numpy)
 
 
 def parse_value(text: str, *, where: str = "value"):

@@ -24,7 +24,8 @@ def half_unit(text: str) -> float:
     mantissa, exponent = match.group(1), match.group(2)
     decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
     power = int(exponent[1:]) if exponent else 0
-    return 0.5 * 10.0 ** (power - decimals)
+    # Capped so that "0e400" is a (meaningless but finite) unit, not an OverflowError.
+    return 0.5 * 10.0 ** min(power - decimals, 308)
 
 
 _TENSOR = re.compile(r"^\s*tensor\((?P<body>[^=]*?)\s*(,[^,=\[\]]*=.*)?\)\s*$", re.S)
@@ -78,6 +79,8 @@ def claimed(text: str, *, where: str = "claim") -> tuple[np.ndarray, np.ndarray]
     except ValueError:
         raise ExpressionError("the claimed lists are not rectangular", where=where) from None
     value = np.array([float(t) for t in strings.ravel()]).reshape(strings.shape)
+    if not np.all(np.isfinite(value)):
+        raise ExpressionError("a claimed number is beyond float64's range", where=where)
     tolerance = np.array([half_unit(t) for t in strings.ravel()]).reshape(strings.shape)
     return value, tolerance
 

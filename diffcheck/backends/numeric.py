@@ -30,6 +30,7 @@ LEVELS = 8            # steps h0, h0/2, ..., h0/128
 MIN_LEVELS = 4        # two neighbours can agree by coincidence in a shorter table
 MAX_EVALUATIONS = 16  # per derivative for the tables, restarts included
 INITIAL_STEP = 0.125  # times max(1, |x|) ** 0.5
+RELATIVE_STEP = 2.0 ** -10  # the first step is at least this times |x|
 SHRINK = 16.0         # factor by which a rejected first step shrinks
 MAX_SHRINKS = 24      # enough to come within 1e-30 of a kink or a domain edge
 SAFE = 2.0            # stop once the table's error grows by this factor
@@ -63,9 +64,8 @@ def richardson_many(sample, x: np.ndarray, f0: np.ndarray, branch0: np.ndarray,
     shape ``(len(entries), m, k)`` saying which smooth piece each sample lies on
     (``k = 0`` for functions without kinks).  ``f0`` and ``branch0`` are the values
     and tokens at ``x``.  ``kind`` is ``"central"``, ``"right"`` or ``"left"``.
-    ``scale`` is the magnitude of the intermediate results of computing each
-    function at ``x`` (default ``|f0|``): rounding in the samples is a fraction of
-    it, not of the final value (``log(1 + x**2)`` at small ``x`` rounds like 1).
+    ``scale`` times machine epsilon is the rounding each sample carries (default
+    ``|f0|``; see :meth:`PointSampler.rounding_noise`).
 
     Each entry follows the same steps as a scalar Ridders table would: a first
     step that grows with ``|x|``, restarts with a much smaller step when a first
@@ -78,8 +78,9 @@ def richardson_many(sample, x: np.ndarray, f0: np.ndarray, branch0: np.ndarray,
     per_level = 2 if kind == "central" else 1
     # The step grows with the square root of |x|: with |x| itself, features of fixed
     # width (sin(x) at x = 100) would be stepped over; with no growth, rounding in
-    # x + h would dominate at large |x|.
-    h0 = INITIAL_STEP * np.maximum(1.0, np.abs(x)) ** 0.5
+    # x + h would dominate at large |x|.  Beyond |x| = 2**14 a step proportional to
+    # |x| takes over: at x = 1e200 a step of sqrt(|x|) is below x's own rounding.
+    h0 = np.maximum(INITIAL_STEP * np.maximum(1.0, np.abs(x)) ** 0.5, RELATIVE_STEP * np.abs(x))
     scale = np.abs(f0) if scale is None else np.maximum(np.abs(f0), scale)
     used = np.zeros(count, dtype=int)
     done = np.zeros(count, dtype=bool)
@@ -106,7 +107,10 @@ def richardson_many(sample, x: np.ndarray, f0: np.ndarray, branch0: np.ndarray,
         out.converged[active[converged]] = True
         have_fallback[active[usable]] = True
         done[active[converged]] = True
-        h0[active] /= SHRINK
+        # A point much closer to 0 than the step (log at 1e-200, relu at 1e-310)
+        # needs a step on its own scale: shrinking by 16 would take too long to get there.
+        shrunk = h0[active] / SHRINK
+        h0[active] = np.where(x[active] != 0, np.minimum(shrunk, np.abs(x[active]) / 4), shrunk)
     return out
 
 
@@ -128,9 +132,10 @@ def _tables(sample, entries, x, f0, branch0, h0, kind, levels, scale) -> _Table:
     """
     count, depth = len(x), int(levels.max())
     power = 2 if kind == "central" else 1
-    steps = h0[:, None] / 2.0 ** np.arange(depth)[None, :]
-    upper = x[:, None] + steps if kind != "left" else np.repeat(x[:, None], depth, 1)
-    lower = x[:, None] - steps if kind != "right" else np.repeat(x[:, None], depth, 1)
+    with np.errstate(all="ignore"):   # an infinite x gives non-finite samples, rejected below
+        steps = h0[:, None] / 2.0 ** np.arange(depth)[None, :]
+        upper = x[:, None] + steps if kind != "left" else np.repeat(x[:, None], depth, 1)
+        lower = x[:, None] - steps if kind != "right" else np.repeat(x[:, None], depth, 1)
     wanted = np.arange(depth)[None, :] < levels[:, None]
     f_up, b_up = _samples(sample, entries, upper, wanted & (upper != x[:, None]), f0, branch0)
     f_low, b_low = _samples(sample, entries, lower, wanted & (lower != x[:, None]), f0, branch0)
@@ -139,7 +144,10 @@ def _tables(sample, entries, x, f0, branch0, h0, kind, levels, scale) -> _Table:
     usable = np.zeros(count, dtype=bool)
     evaluations = np.zeros(count, dtype=int)
     best, best_error = np.full(count, np.nan), np.full(count, np.inf)
-    magnitude = np.abs(f0)
+    # Only samples that enter the quotients count; a central table never uses f0,
+    # and an f0 far above its samples (a pole inside the step) must not make a
+    # table across the pole look converged.
+    magnitude = np.abs(f0) if kind != "central" else np.zeros(count)
     smallest = np.full(count, np.nan)
     first = np.full(count, np.nan)      # the latest row's first column
     previous = np.full((count, depth), np.nan)
@@ -250,8 +258,8 @@ class PointSampler:
         self.kinked = _kinked_nodes(problem)
         self.frozen = stopped_values(problem, self.stacked, batch=True)
         self.point_size = max(1, sum(int(np.prod(problem.shapes[n], dtype=int)) for n in self.names))
-        self.values, self.tokens, computed = self.evaluate(self.stacked, np.arange(len(points)))
-        self.scale = largest_intermediate(problem, computed, len(points))
+        self.values, self.tokens, _ = self.evaluate(self.stacked, np.arange(len(points)))
+        self.scale = self.rounding_noise() / EPS
 
     def evaluate(self, values, point_of):
         """Values and branch tokens of the expression at batched ``values``, and
@@ -266,6 +274,34 @@ class PointSampler:
             apply_branch(node, [computed[id(a)] for a in node.args]),
             np.shape(computed[id(node)])), (count, -1)) for node in self.kinked]
         return out, np.concatenate(tokens, axis=1), computed
+
+    def rounding_noise(self, copies: int = 8) -> np.ndarray:
+        """How far rounding moves the function's value at each point.
+
+        Monte Carlo arithmetic: the expression is evaluated ``copies`` times with
+        every op's result moved up or down by one unit of rounding at random; the
+        largest change is the size of the rounding one evaluation carries.  It is
+        the noise in every finite-difference sample: far above the value's own
+        size after cancellation (``log(1 + x**2)`` at small ``x`` rounds like 1),
+        and far below the largest intermediate result when an op takes it back
+        (``log(abs(x))`` at ``x = 1e200``).  Seeded, so reports are reproducible.
+        """
+        count = len(self.values)
+        rows = np.repeat(np.arange(count), copies)
+        rng = np.random.default_rng(20261123)
+
+        def jitter(value):
+            value = np.asarray(value)
+            signs = rng.choice((-EPS, EPS), size=value.shape)
+            return value * (1.0 + signs) if value.dtype.kind == "f" else value
+
+        values = {n: self.stacked[n][rows] for n in self.names}
+        frozen = {k: v[rows] for k, v in self.frozen.items()}
+        with np.errstate(all="ignore"):
+            moved = evaluate(self.problem.expr, values, frozen=frozen, batch=True, perturb=jitter)
+            change = np.abs(np.asarray(moved, dtype=np.float64).reshape(count, copies)
+                            - self.values[:, None])
+        return np.where(np.isfinite(change), change, 0.0).max(axis=1)
 
     def perturbed(self, point_of, name, flat_index, t):
         """The expression at each point of ``point_of`` with entry ``flat_index`` of
@@ -283,20 +319,6 @@ class PointSampler:
             values_out.append(v)
             tokens_out.append(k)
         return np.concatenate(values_out), np.concatenate(tokens_out)
-
-
-def largest_intermediate(problem, computed, count: int) -> np.ndarray:
-    """At each of ``count`` batched points, the largest finite magnitude among the
-    op results: the scale of the rounding in one evaluation of the expression."""
-    scale = np.zeros(count)
-    with np.errstate(all="ignore"):
-        for node in postorder(problem.expr):
-            if isinstance(node, Apply):
-                value = np.asarray(computed[id(node)])
-                magnitude = np.abs(np.broadcast_to(value, (count,) + value.shape[1:])).reshape(count, -1)
-                magnitude = np.where(np.isfinite(magnitude), magnitude, 0.0)
-                scale = np.maximum(scale, magnitude.max(axis=1, initial=0.0))
-    return scale
 
 
 def apply_branch(node: Apply, args) -> np.ndarray:

@@ -327,9 +327,10 @@ class SymbolicBackend:
         values = np.array([to_float(v) for v in precise])
         with np.errstate(all="ignore"):
             try:
+                # NumPy scalars, not Python floats: 1e200**2 must be inf, not an OverflowError.
                 float64 = np.array([float(v) for v in compiled.evaluate_float64(
-                    *[float(v) for name in compiled.shapes for v in np.ravel(point[name])])])
-            except (TypeError, ValueError, ZeroDivisionError):
+                    *[np.float64(v) for name in compiled.shapes for v in np.ravel(point[name])])])
+            except (TypeError, ValueError, ZeroDivisionError, OverflowError):
                 float64 = np.full(len(values), np.nan)
         with mpmath.workdps(DIGITS):
             spread = np.array([to_float(abs(p - r)) if to_float(p) == to_float(p) else 0.0
