@@ -23,6 +23,7 @@ import numpy as np
 from ..expr import Const, Var, evaluate, postorder
 from ..ops import as_object_array
 from . import ERROR, SKIPPED, Gradient, failed
+from .chainrule import derivative_program
 
 DIGITS = 50
 CHECK_DIGITS = 30
@@ -150,6 +151,25 @@ def compile_formulas(sp, arguments, entries, module: str):
     return lambdify_program(sp, arguments, sp.cse(entries, list=True), module)
 
 
+#: Longest program text kept in a report for one derivative.
+MAX_PROGRAM_TEXT = 4000
+
+
+def program_text(sp, program, output) -> str:
+    """``output`` with the assignments it needs, as ``%k = formula`` steps (names
+    no variable can have)."""
+    needed, used = set(output.free_symbols), []
+    for name, formula in reversed(program.assignments):
+        if name in needed:
+            needed |= formula.free_symbols
+            used.append((name, formula))
+    used.reverse()
+    shown = {name: sp.Symbol(f"%{k}") for k, (name, _) in enumerate(used, 1)}
+    steps = [f"{shown[name]} = {readable(sp, formula.xreplace(shown))}" for name, formula in used]
+    text = readable(sp, output.xreplace(shown)) + (f" where {'; '.join(steps)}" if steps else "")
+    return text if len(text) <= MAX_PROGRAM_TEXT else text[:MAX_PROGRAM_TEXT] + " ..."
+
+
 def _terms_by_symbol(sp, function) -> dict:
     """The terms of ``function`` (a sum, or one term) that contain each symbol.
 
@@ -182,26 +202,15 @@ class _Compiled:
         self.shapes = problem.shapes
         self.wrt = problem.wrt
         self.function = to_sympy(sp, problem.expr, self.symbols)[()]
-        self.program = None
-        if tree_depth(problem.expr) > PROGRAM_DEPTH:
-            from .chainrule import derivative_program
-            self.program = derivative_program(sp, problem.expr, self.symbols, problem.wrt,
-                                              lambda node: _constant(sp, node))
-            self.formulas = self.program.derivatives
-            assignments = self.program.assignments
-            entries = [self.program.value, *[d for v in problem.wrt for d in self.formulas[v]]]
-        else:
-            terms = _terms_by_symbol(sp, self.function)
-            self.formulas = {name: [sp.Add(*[t.diff(s) for t in terms.get(s, ())])
-                                    for s in np.ravel(self.symbols[name])] for name in problem.wrt}
-            assignments = None
-            entries = [self.function, *[d for v in problem.wrt for d in self.formulas[v]]]
+        self.depth = tree_depth(problem.expr)
+        # Evaluated as a program of SymPy's local derivatives (chainrule.py): linear
+        # in the expression's size, where differentiating the whole expression per
+        # entry is quadratic in the entries and worse in the depth.
+        self.program = derivative_program(sp, problem.expr, self.symbols, problem.wrt,
+                                          lambda node: _constant(sp, node))
+        entries = [self.program.value, *[d for v in problem.wrt for d in self.program.derivatives[v]]]
         self._arguments, renamed_entries, names = renamed(sp, self.arguments, entries)
-        if assignments is None:
-            # Shared by both precisions: one common-subexpression elimination.
-            self._program = sp.cse(renamed_entries, list=True)
-        else:
-            self._program = ([(s, e.xreplace(names)) for s, e in assignments], renamed_entries)
+        self._program = ([(s, e.xreplace(names)) for s, e in self.program.assignments], renamed_entries)
         self._compiled = {}
 
     def _function(self, module: str):
@@ -211,12 +220,25 @@ class _Compiled:
         return self._compiled[module]
 
     def texts(self) -> dict:
-        """The function and (the first few of) its derivative formulas as text, for reports."""
+        """The function and the first few derivative formulas as text, for reports.
+
+        Formulas are SymPy's derivatives of the whole expression, readable as a
+        person would write them, computed here (and only for the entries shown);
+        beyond :data:`PROGRAM_DEPTH` levels, where writing the chain rule out
+        swells, the derivative is shown as the program that computes it."""
         if not hasattr(self, "_texts"):
             import sympy as sp
-            self._texts = {"formulas": {name: [readable(sp, f) for f in derivs[:MAX_FORMULAS_KEPT]]
-                                        for name, derivs in self.formulas.items()},
-                           "function": readable(sp, self.function)}
+            formulas = {}
+            for name in self.wrt:
+                shown = list(np.ravel(self.symbols[name]))[:MAX_FORMULAS_KEPT]
+                if self.depth > PROGRAM_DEPTH:
+                    formulas[name] = [program_text(sp, self.program, self.program.derivatives[name][i])
+                                      for i in range(len(shown))]
+                else:
+                    terms = _terms_by_symbol(sp, self.function)
+                    formulas[name] = [readable(sp, sp.Add(*[t.diff(s) for t in terms.get(s, ())]))
+                                      for s in shown]
+            self._texts = {"formulas": formulas, "function": readable(sp, self.function)}
         return self._texts
 
     def evaluate(self, *args):
