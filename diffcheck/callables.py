@@ -93,6 +93,7 @@ class CallableCheck:
     methods: dict[str, Method] = field(default_factory=dict)
     diagnoses: list[Diagnosis] = field(default_factory=list)
     evaluations: int = 0           # calls of the user's function
+    what: str = "gradient"         # or "Hessian"
 
     @property
     def ok(self) -> bool:
@@ -100,7 +101,7 @@ class CallableCheck:
 
     def message(self) -> str:
         """A few lines: the verdict and the worst wrong number; never whole arrays."""
-        lines = [f"gradient check: {self.verdict}" + (f": {self.reason}" if self.reason else "")]
+        lines = [f"{self.what} check: {self.verdict}" + (f": {self.reason}" if self.reason else "")]
         if self.worst is not None and self.verdict != AGREE:
             lines.append(f"worst: {self.worst.describe()}")
         lines += [f"diagnosis: {d.explanation}" for d in self.diagnoses[:2]]
@@ -117,9 +118,10 @@ class _Options:
     directions: str
     seed: int
     batch_size: int | None = None
+    locate: bool = True
 
 
-def _options(eps, atol, rtol, probes, mode, directions, seed, batch_size=None) -> _Options:
+def options_of(eps, atol, rtol, probes, mode, directions, seed, batch_size=None) -> _Options:
     if mode not in ("auto", "entries", "projected"):
         raise CallableError(f"mode is 'auto', 'entries' or 'projected', not {mode!r}")
     if directions not in ("rademacher", "gaussian"):
@@ -133,7 +135,8 @@ def _options(eps, atol, rtol, probes, mode, directions, seed, batch_size=None) -
 
 def check(fn, *inputs, eps: float | None = None, atol: float | None = None, rtol: float | None = None,
           probes: int = 2, mode: str = "auto", directions: str = "rademacher", seed: int = 0,
-          wrt=None, names=None, expression: str | None = None, forward: bool = True) -> CallableCheck:
+          wrt=None, names=None, expression: str | None = None, forward: bool = True,
+          locate: bool = True) -> CallableCheck:
     """Check the derivatives of the torch callable ``fn`` at ``inputs``.
 
     Differentiates with respect to the floating tensors with ``requires_grad``
@@ -144,17 +147,19 @@ def check(fn, *inputs, eps: float | None = None, atol: float | None = None, rtol
     variables named as fn's parameters or ``names``) describes a scalar ``fn``.
     ``eps`` is the first finite-difference step (default: derived per entry),
     ``rtol``/``atol`` the relative floor and absolute tolerance (default:
-    derived from the dtype and the measured errors).  Raises
+    derived from the dtype and the measured errors); ``locate=False`` skips the
+    drill-down of a failed projected check.  Raises
     :class:`~diffcheck.errors.CallableError` for unusable arguments.
     """
-    options = _options(eps, atol, rtol, probes, mode, directions, seed)
+    options = options_of(eps, atol, rtol, probes, mode, directions, seed)
+    options.locate = locate
     from .usercode import TorchCode
     code = TorchCode(fn, inputs, wrt, names)
     candidates = [Candidate(AUTOGRAD, vjp=code.autograd_vjp, float64=False)]
     if forward:
         candidates.append(Candidate(FORWARD, jvp=code.forward_jvp, float64=False))
-    symbolic = (lambda subject: _symbolic(code, expression, subject)) if expression else None
-    return _audit(code, candidates, options, symbolic)
+    symbolic = (lambda subject, w: _symbolic(code, expression, subject)) if expression else None
+    return audit(code, candidates, options, symbolic)
 
 
 def assert_gradients(fn, *inputs, **options) -> CallableCheck:
@@ -177,7 +182,7 @@ def check_gradient_fn(f, grad_f, *inputs, wrt=None, names=None, eps: float | Non
     there is one), in order.  For torch code, f's own autograd is checked too.
     ``batch_size`` lets the diagnosis name a missing or extra 1/m.
     """
-    options = _options(eps, atol, rtol, probes, mode, directions, seed, batch_size)
+    options = options_of(eps, atol, rtol, probes, mode, directions, seed, batch_size)
     import sys
     torch = sys.modules.get("torch")
     if torch is not None and any(isinstance(v, torch.Tensor) for v in inputs):
@@ -190,7 +195,7 @@ def check_gradient_fn(f, grad_f, *inputs, wrt=None, names=None, eps: float | Non
         extra = []
     hand = _HandWritten(code, grad_f)
     candidates = [Candidate(HAND_WRITTEN, vjp=hand.vjp, float64=False), *extra]
-    return _audit(code, candidates, options, None, hand)
+    return audit(code, candidates, options, None, hand)
 
 
 class _HandWritten:
@@ -227,7 +232,11 @@ def _first_line(err: Exception) -> str:
     return f"{type(err).__name__}: {text[0] if text else ''}"
 
 
-def _audit(code, candidates, options: _Options, symbolic=None, hand=None) -> CallableCheck:
+def audit(code, candidates, options: _Options, symbolic=None, hand=None) -> CallableCheck:
+    """Check ``candidates`` (see :class:`~diffcheck.probes.Candidate`) on ``code`` (a
+    :class:`~diffcheck.usercode.TorchCode` or ``ArrayCode``); ``symbolic(subject, w)``,
+    when given, supplies exact reference values of ``w^T J`` (or a :class:`Method`
+    saying why it cannot)."""
     result = CallableCheck(AGREE, dtype=str(code.native).replace("torch.", ""))
     try:
         out0 = code.start()
@@ -238,14 +247,14 @@ def _audit(code, candidates, options: _Options, symbolic=None, hand=None) -> Cal
         return result
     for candidate in candidates:
         candidate.float64 = code.float64 and code.eps > np.finfo(np.float64).eps
-    result.rtol = default_rtol(code.eps) if options.rtol is None else options.rtol
+    noise = 1.0 if code.float64 else code.eps / float(np.finfo(np.float64).eps)
+    result.rtol = default_rtol(code.eps, noise) if options.rtol is None else options.rtol
     result.atol = 0.0 if options.atol is None else options.atol
-    settings = Settings(result.rtol, result.atol, options.probes, options.directions)
+    settings = Settings(result.rtol, result.atol, options.probes, options.directions, options.locate)
     if not np.all(np.isfinite(out0)):
         result.verdict, result.reason = OUTSIDE_DOMAIN, "the function's value is not finite at this point"
         return result
-    subject = Subject(code.evaluate, code.x, out0, code.eps, code.label, code.output_label,
-                      noise=1.0 if code.float64 else code.eps / float(np.finfo(np.float64).eps))
+    subject = Subject(code.evaluate, code.x, out0, code.eps, code.label, code.output_label, noise=noise)
     if options.eps is not None:
         subject.scale = np.full(code.x.size, options.eps / INITIAL_STEP)
     working = _working(candidates, subject, result)
@@ -299,16 +308,15 @@ def _entries(subject, candidates, settings, rng, symbolic, result):
     cotangents = ([np.ones(1)] if m == 1 else
                   [signs(rng, m, settings.directions) for _ in range(settings.probes)])
     numeric = numeric_entries(subject, cotangents)
-    reference_values = symbolic(subject) if symbolic is not None else None
-    if reference_values is not None and isinstance(reference_values, Method):
-        result.methods[SYMBOLIC] = reference_values
-        reference_values = None
     comparisons: list[Comparison] = []
     for c, w in enumerate(cotangents):
         reference, others = numeric[c], [candidate_entries(cand, w, n) for cand in candidates]
-        if reference_values is not None:
+        exact = symbolic(subject, w) if symbolic is not None else None
+        if isinstance(exact, Method):
+            result.methods[SYMBOLIC] = exact
+        elif exact is not None:
             result.methods[SYMBOLIC] = Method(SYMBOLIC)
-            reference, others = reference_values, [numeric[c], *others]
+            reference, others = exact, [numeric[c], *others]
         for values in others:
             for comparison in compare_entries(reference, values, settings):
                 comparison.probe = c
@@ -417,7 +425,8 @@ def _shape_verdict(result, code, hand, subject, problem, options) -> CallableChe
             if g.shape == code.shapes[k]:
                 continue
             a, b = code.offsets[k], code.offsets[k + 1]
-            true = numeric.values[a:b].reshape(code.shapes[k])
+            # Ten significant digits: the numeric estimate's last digits are its error.
+            true = np.array([float(f"{v:.10g}") for v in numeric.values[a:b]]).reshape(code.shapes[k])
             tolerance = 2 * numeric.errors[a:b].reshape(code.shapes[k]) + result.rtol * np.abs(true)
             name = code.names[code.positions[k]]
             for d in diagnose(g, true, np.max(tolerance, initial=0.0), None):

@@ -86,6 +86,7 @@ class Case:
     defines: dict[str, Expr] = field(default_factory=dict)
     alternatives: list[Alternative] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
+    code: dict | None = None   # callable, gradient, framework: Python code named, never imported here
 
     @property
     def id(self) -> str:
@@ -208,8 +209,12 @@ def _build_case(raw: dict, shown: str, document: str) -> Case:
 
     point = _point(raw["variables"], locate)
     case = Case(shown, document, name, raw["where"], raw.get("quote", ""), raw.get("note", ""),
-                raw["expression"], None, point, [], [point], raw.get("batch_size"),
+                raw.get("expression", ""), None, point, [], [point], raw.get("batch_size"),
                 raw.get("dtype", "float64"))
+    if "callable" in raw:
+        from .codecases import code_spec
+        case.code = code_spec(raw, point, locate)
+        return case
     for define, text in raw.get("define", {}).items():
         if define in point:
             raise CaseFileError(f"{locate('field define')}: {define!r} is also a variable")

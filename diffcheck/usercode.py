@@ -107,7 +107,7 @@ class TorchCode(_Flat):
     def _leaves(self, flat, precision, requires_grad):
         torch = self.torch
         # from_numpy shares the (fresh, never mutated) array instead of copying it.
-        return [torch.from_numpy(np.ascontiguousarray(part)).to(
+        return [torch.from_numpy(np.asarray(part, order="C")).to(
                     torch.float64 if precision == FLOAT64 else dtype).requires_grad_(requires_grad)
                 for part, dtype in zip(self.split(flat), self.dtypes)]
 

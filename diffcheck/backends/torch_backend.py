@@ -17,6 +17,20 @@ def _torch():
     return torch
 
 
+def lower(torch, expr, leaves: dict):
+    """The expression built from torch ops on the tensors ``leaves`` (name to tensor)."""
+    built = {}
+    for node in postorder(expr):
+        if isinstance(node, Var):
+            built[id(node)] = leaves[node.name]
+        elif isinstance(node, Const):
+            built[id(node)] = torch.tensor(node.value, dtype=torch.float64)
+        else:
+            args = [built[id(a)] for a in node.args]
+            built[id(node)] = node.op.torch(torch, *args, **node.params)
+    return built[id(expr)]
+
+
 class TorchBackend:
     name = "torch"
 
@@ -27,16 +41,7 @@ class TorchBackend:
         leaves = {name: torch.tensor(np.asarray(value, dtype=np.float64),
                                      requires_grad=name in problem.wrt)
                   for name, value in point.items()}
-        built = {}
-        for node in postorder(problem.expr):
-            if isinstance(node, Var):
-                built[id(node)] = leaves[node.name]
-            elif isinstance(node, Const):
-                built[id(node)] = torch.tensor(node.value, dtype=torch.float64)
-            else:
-                args = [built[id(a)] for a in node.args]
-                built[id(node)] = node.op.torch(torch, *args, **node.params)
-        output = built[id(problem.expr)]
+        output = lower(torch, problem.expr, leaves)
         inputs = [leaves[name] for name in problem.wrt]
         if output.requires_grad:
             grads = torch.autograd.grad(output, inputs, allow_unused=True)
