@@ -207,6 +207,12 @@ def _build_case(raw: dict, shown: str, document: str) -> Case:
     def locate(where):
         return f"{shown}: case {name!r}, {where}"
 
+    if ("expression" in raw) == ("callable" in raw):
+        raise CaseFileError(f"{locate('top level')}: " + ("'expression' is a required property (or name "
+                            "Python code with 'callable')" if "callable" not in raw else
+                            "give 'expression' or 'callable', not both"))
+    if "callable" in raw and "claim" in raw:
+        raise CaseFileError(f"{locate('field claim')}: claims need an expression, not a callable")
     point = _point(raw["variables"], locate)
     case = Case(shown, document, name, raw["where"], raw.get("quote", ""), raw.get("note", ""),
                 raw.get("expression", ""), None, point, [], [point], raw.get("batch_size"),
