@@ -103,8 +103,7 @@ def chain(length: int):
 
 def torch_graph(torch, expr, leaves):
     from diffcheck.backends.torch_backend import lower
-    from diffcheck.backends import Problem
-    return lower(torch, Problem(expr, list(leaves), {}), leaves)
+    return lower(torch, expr, leaves)
 
 
 def engine_against_torch(repeat: int, lengths: list[int], largest_tensor: int):

@@ -11,8 +11,8 @@ cost almost nothing.
 
 from __future__ import annotations
 
-from .errors import (CaseFileError, DiffcheckError, ExpressionError, GradientMismatch,  # noqa: F401
-                     PointError, ShapeError)
+from .errors import (CallableError, CaseFileError, DiffcheckError, ExpressionError,  # noqa: F401
+                     GradientMismatch, PointError, ShapeError)
 
 __version__ = "0.1.0"
 
@@ -25,9 +25,16 @@ _LAZY = {
     "parse": ("parser", "parse"),
     "OPS": ("ops", "OPS"),
     "BACKENDS": ("backends", "BACKENDS"),
+    "check": ("callables", "check"),
+    "assert_gradients": ("callables", "assert_gradients"),
+    "check_gradient_fn": ("callables", "check_gradient_fn"),
+    "CallableCheck": ("callables", "CallableCheck"),
+    "Mismatch": ("callables", "Mismatch"),
+    "check_hessian": ("hessian", "check_hessian"),
+    "check_expr_hessian": ("hessian", "check_expr_hessian"),
 }
 
-__all__ = ["CaseFileError", "DiffcheckError", "ExpressionError", "GradientMismatch", "PointError",
+__all__ = ["CallableError", "CaseFileError", "DiffcheckError", "ExpressionError", "GradientMismatch", "PointError",
            "ShapeError",
            *_LAZY]
 

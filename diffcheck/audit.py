@@ -70,6 +70,9 @@ def check_case(case: Case, backends=None, profiles: bool = False) -> CaseResult:
     """Cross-check the case at each of its points, then check each claim; with
     ``profiles``, also compute the data the HTML report plots."""
     started = time.perf_counter()
+    if case.code is not None:
+        from .codecases import check_code_case
+        return check_code_case(case, CaseResult(case), started)
     run = CaseRun(case, backends)
     result = CaseResult(case)
     for point in case.points:

@@ -85,6 +85,7 @@ class Case:
     defines: dict[str, Expr] = field(default_factory=dict)
     alternatives: list[Alternative] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
+    code: dict | None = None   # callable, gradient, framework: Python code named, never imported here
 
     @property
     def id(self) -> str:
@@ -200,10 +201,20 @@ def _build_case(raw: dict, shown: str, document: str) -> Case:
     def locate(where):
         return f"{shown}: case {name!r}, {where}"
 
+    if ("expression" in raw) == ("callable" in raw):
+        raise CaseFileError(f"{locate('top level')}: " + ("'expression' is a required property (or name "
+                            "Python code with 'callable')" if "callable" not in raw else
+                            "give 'expression' or 'callable', not both"))
+    if "callable" in raw and "claim" in raw:
+        raise CaseFileError(f"{locate('field claim')}: claims need an expression, not a callable")
     point = _point(raw["variables"], locate)
     case = Case(shown, document, name, raw["where"], raw.get("quote", ""), raw.get("note", ""),
-                raw["expression"], None, point, [], [point], raw.get("batch_size"),
+                raw.get("expression", ""), None, point, [], [point], raw.get("batch_size"),
                 raw.get("dtype", "float64"))
+    if "callable" in raw:
+        from .codecases import code_spec
+        case.code = code_spec(raw, point, locate)
+        return case
     for define, text in raw.get("define", {}).items():
         if define in point:
             raise CaseFileError(f"{locate('field define')}: {define!r} is also a variable")

@@ -75,7 +75,10 @@ def check(expression, assignments, wrt, fmt):
               help="Use only these methods (repeatable; default: all four).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when claims are wrong or methods disagree.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or tables; reports and exit status only.")
-def audit(paths, report_dir, formats, backends, exit_zero, quiet):
+@click.option("--allow-import", is_flag=True,
+              help="Import and run the Python code that cases name (callable = \"module:function\"); "
+                   "without it such cases are refused.")
+def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import):
     """Audit case files (default: [tool.diffcheck] paths, else cases/): cross-check every
     case with the four methods and check every claim of the documents."""
     from rich.console import Console
@@ -88,6 +91,9 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet):
 
     settings = load_settings()
     apply_tolerances(settings.tolerance)
+    if allow_import:
+        from .codecases import allow_imports
+        allow_imports()
     backends = list(backends) or settings.backends
     for name in backends or ():
         if name not in BACKENDS:

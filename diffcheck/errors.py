@@ -48,6 +48,10 @@ class CaseFileError(DiffcheckError):
     """A case file that cannot be read, names an unknown field, or misses one."""
 
 
+class CallableError(DiffcheckError):
+    """A callable, its inputs or its options that diffcheck cannot check as given."""
+
+
 class GradientMismatch(AssertionError):
     """A gradient that disagrees with diffcheck's independent methods.
 

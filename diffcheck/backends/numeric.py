@@ -114,6 +114,19 @@ def richardson_many(sample, x: np.ndarray, f0: np.ndarray, branch0: np.ndarray,
     return out
 
 
+def richardson(fun, x: float, f0: float, kind: str = "central") -> Estimate:
+    """Derivative at ``x`` of one scalar function without kinks: ``fun(t)``
+    returns ``(value, None)`` and ``fun(x) == f0``.  The same tables as
+    :func:`richardson_many`, for callers with one function of their own."""
+    def sample(entries, t):
+        values = np.array([fun(float(v))[0] for v in np.ravel(t)], dtype=np.float64)
+        return values.reshape(np.shape(t)), np.zeros(np.shape(t) + (0,), dtype=bool)
+
+    est = richardson_many(sample, np.array([x]), np.array([f0]), np.zeros((1, 0), bool), kind)
+    return Estimate(float(est.values[0]), float(est.errors[0]), int(est.evaluations[0]),
+                    bool(est.converged[0]))
+
+
 @dataclass
 class _Table:
     values: np.ndarray

@@ -219,11 +219,23 @@ class _Compiled:
             self._compiled[module] = lambdify_program(sp, self._arguments, self._program, module)
         return self._compiled[module]
 
+    @property
+    def formulas(self) -> dict:
+        """Each ``wrt`` variable's derivative formulas (flattened), as SymPy's
+        derivatives of the whole expression: the form a person reads, and what
+        further symbolic work (a Hessian) starts from.  Derived on first use."""
+        if not hasattr(self, "_formulas"):
+            import sympy as sp
+            terms = _terms_by_symbol(sp, self.function)
+            self._formulas = {name: [sp.Add(*[t.diff(s) for t in terms.get(s, ())])
+                                     for s in np.ravel(self.symbols[name])] for name in self.wrt}
+        return self._formulas
+
     def texts(self) -> dict:
         """The function and the first few derivative formulas as text, for reports.
 
         Formulas are SymPy's derivatives of the whole expression, readable as a
-        person would write them, computed here (and only for the entries shown);
+        person would write them (see :attr:`formulas`);
         beyond :data:`PROGRAM_DEPTH` levels, where writing the chain rule out
         swells, the derivative is shown as the program that computes it."""
         if not hasattr(self, "_texts"):
@@ -235,9 +247,7 @@ class _Compiled:
                     formulas[name] = [program_text(sp, self.program, self.program.derivatives[name][i])
                                       for i in range(len(shown))]
                 else:
-                    terms = _terms_by_symbol(sp, self.function)
-                    formulas[name] = [readable(sp, sp.Add(*[t.diff(s) for t in terms.get(s, ())]))
-                                      for s in shown]
+                    formulas[name] = [readable(sp, f) for f in self.formulas[name][:len(shown)]]
             self._texts = {"formulas": formulas, "function": readable(sp, self.function)}
         return self._texts
 

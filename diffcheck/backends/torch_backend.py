@@ -17,10 +17,10 @@ def _torch():
     return torch
 
 
-def lower(torch, problem, leaves: dict):
-    """The expression built from torch ops on the given leaf tensors."""
+def lower(torch, expr, leaves: dict):
+    """The expression built from torch ops on the tensors ``leaves`` (name to tensor)."""
     built = {}
-    for node in postorder(problem.expr):
+    for node in postorder(expr):
         if isinstance(node, Var):
             built[id(node)] = leaves[node.name]
         elif isinstance(node, Const):
@@ -28,7 +28,7 @@ def lower(torch, problem, leaves: dict):
         else:
             args = [built[id(a)] for a in node.args]
             built[id(node)] = node.op.torch(torch, *args, **node.params)
-    return built[id(problem.expr)]
+    return built[id(expr)]
 
 
 class TorchBackend:
@@ -47,7 +47,7 @@ class TorchBackend:
         positions = tuple(names.index(n) for n in problem.wrt)
 
         def value(*tensors):
-            out = lower(torch, problem, dict(zip(names, tensors)))
+            out = lower(torch, problem.expr, dict(zip(names, tensors)))
             return out, out.detach()
 
         try:
@@ -69,7 +69,7 @@ class TorchBackend:
         leaves = {name: torch.tensor(np.asarray(value, dtype=np.float64),
                                      requires_grad=name in problem.wrt)
                   for name, value in point.items()}
-        output = lower(torch, problem, leaves)
+        output = lower(torch, problem.expr, leaves)
         inputs = [leaves[name] for name in problem.wrt]
         if output.requires_grad:
             grads = torch.autograd.grad(output, inputs, allow_unused=True)

@@ -1,0 +1,146 @@
+"""Mutation suite, torch part: mutants of custom autograd Functions and of the
+documents' hand-written gradient formula, checked by diffcheck and by
+torch.autograd.gradcheck (default settings, slow and fast mode) at the same points.
+
+Function mutants (of a CustomMul-like product and a broadcast bias-scale):
+swapped inputs, a missing grad_output factor, a mean instead of a sum over the
+broadcast dimension, and the gradient returned for the wrong input.  Formula
+mutants of document 003's ``torch.mean(dl_dy * dy_df * ds_dz * X, dim=0)``: a sum
+instead of the batch mean, a lost factor 2, a lost sigmoid derivative, a flipped
+sign, and the mean over the wrong axis.  The correct versions, in float64 and
+float32, count false alarms.  Run by hand:
+
+    python benchmarks/function_mutants.py [--points 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+import numpy as np
+import torch
+
+import diffcheck
+
+
+def product(rule):
+    """A CustomMul whose backward is ``rule(grad_output, input1, input2)``."""
+
+    class Mul(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, input1, input2):
+            ctx.save_for_backward(input1, input2)
+            return input1 * input2
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return rule(grad_output, *ctx.saved_tensors)
+
+    return Mul.apply
+
+
+def scaled(reduce):
+    """x * scale, scale of shape (1, d) broadcast over the batch; ``reduce`` undoes it."""
+
+    class Scale(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, scale):
+            ctx.save_for_backward(x, scale)
+            return x * scale
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            x, scale = ctx.saved_tensors
+            return grad_output * scale, reduce(grad_output * x)
+
+    return Scale.apply
+
+
+FUNCTIONS = {
+    "product: correct": product(lambda g, a, b: (g * b, g * a)),
+    "product: swapped inputs": product(lambda g, a, b: (g * a, g * b)),
+    "product: missing grad_output": product(lambda g, a, b: (b, a)),
+    "product: gradient for the wrong input": product(lambda g, a, b: (g * b, g * b)),
+    "broadcast: correct": scaled(lambda t: t.sum(dim=0, keepdim=True)),
+    "broadcast: mean, not sum": scaled(lambda t: t.mean(dim=0, keepdim=True)),
+}
+
+
+def formula(variant):
+    """Document 003's sigmoid-MSE loss with its backward written by hand, mutated."""
+
+    class Loss(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, W, b, X, y):
+            ctx.save_for_backward(W, b, X, y)
+            return torch.mean((torch.sigmoid(torch.sum(X * W, dim=-1) + b) - y) ** 2)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            W, b, X, y = ctx.saved_tensors
+            s = torch.sigmoid(torch.sum(X * W, dim=-1) + b)
+            dl_dy = (2 if variant != "lost factor 2" else 1) * (s - y)
+            ds_dz = s * (1 - s) if variant != "lost sigmoid derivative" else torch.ones_like(s)
+            terms = (dl_dy * ds_dz).unsqueeze(-1) * X
+            W_grad = {"sum, not mean": terms.sum(dim=0), "mean over the wrong axis": terms.mean(dim=1)[:2]
+                      if terms.shape[0] >= 2 else terms.mean(dim=0)}.get(variant, terms.mean(dim=0))
+            b_grad = torch.mean(dl_dy * ds_dz, dim=0, keepdim=True)
+            if variant == "flipped sign":
+                W_grad = -W_grad
+            return grad_output * W_grad, grad_output * b_grad, None, None
+
+    return Loss.apply
+
+
+FORMULAS = ["correct", "sum, not mean", "lost factor 2", "lost sigmoid derivative", "flipped sign",
+            "mean over the wrong axis"]
+
+
+def inputs(name, rng, dtype):
+    if name.startswith("product"):
+        return [torch.tensor(rng.standard_normal(6), dtype=dtype, requires_grad=True) for _ in range(2)]
+    if name.startswith("broadcast"):
+        return [torch.tensor(rng.standard_normal((4, 3)), dtype=dtype, requires_grad=True),
+                torch.tensor(rng.standard_normal((1, 3)), dtype=dtype, requires_grad=True)]
+    X = torch.tensor(rng.standard_normal((12, 2)) * 2, dtype=dtype)
+    y = torch.tensor(rng.uniform(0, 1, 12), dtype=dtype)
+    return [torch.tensor(rng.standard_normal(2), dtype=dtype, requires_grad=True),
+            torch.tensor(rng.standard_normal(1), dtype=dtype, requires_grad=True), X, y]
+
+
+def flagged(method, fn, args) -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if method == "diffcheck":
+            return diffcheck.check(fn, *args).verdict != "agree"
+        try:
+            return not torch.autograd.gradcheck(fn, tuple(args), fast_mode=method == "gradcheck fast",
+                                                raise_exception=False)
+        except Exception:   # noqa: BLE001 - gradcheck raising is also a flag
+            return True
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--points", type=int, default=5)
+    args = parser.parse_args()
+    methods = ["diffcheck", "gradcheck slow", "gradcheck fast"]
+    subjects = [(name, fn) for name, fn in FUNCTIONS.items()]
+    subjects += [(f"003 formula: {v}", formula(v)) for v in FORMULAS]
+    print("| subject | dtype | " + " | ".join(methods) + " |\n|---|---|" + "---|" * len(methods))
+    for name, fn in subjects:
+        correct = name.endswith("correct")
+        for dtype in ((torch.float64, torch.float32) if correct else (torch.float64,)):
+            counts = {m: 0 for m in methods}
+            for point in range(args.points):
+                rng = np.random.default_rng(point)
+                for method in methods:
+                    counts[method] += flagged(method, fn, inputs(name, rng, dtype))
+            what = "false alarms" if correct else "detected"
+            cells = [f"{what} {counts[m]}/{args.points}" for m in methods]
+            print(f"| {name} | {str(dtype)[6:]} | " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
