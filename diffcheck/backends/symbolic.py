@@ -201,7 +201,7 @@ class _Compiled:
         self.arguments = [s for name in problem.shapes for s in np.ravel(self.symbols[name])]
         self.shapes = problem.shapes
         self.wrt = problem.wrt
-        self.function = to_sympy(sp, problem.expr, self.symbols)[()]
+        self.expr = problem.expr
         self.depth = tree_depth(problem.expr)
         # Evaluated as a program of SymPy's local derivatives (chainrule.py): linear
         # in the expression's size, where differentiating the whole expression per
@@ -218,6 +218,15 @@ class _Compiled:
             import sympy as sp
             self._compiled[module] = lambdify_program(sp, self._arguments, self._program, module)
         return self._compiled[module]
+
+    @property
+    def function(self):
+        """The expression as one SymPy formula over the entries' symbols (for
+        reports and formulas; evaluation uses the program).  Built on first use."""
+        if not hasattr(self, "_function_formula"):
+            import sympy as sp
+            self._function_formula = to_sympy(sp, self.expr, self.symbols)[()]
+        return self._function_formula
 
     @property
     def formulas(self) -> dict:
