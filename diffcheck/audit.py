@@ -94,21 +94,35 @@ def check_case(case: Case, backends=None, profiles: bool = False) -> CaseResult:
     return result
 
 
+class InProcess:
+    """The executor that checks cases one after another in this process.
+
+    An executor has one method, ``run(cases, backends, profiles)``, yielding
+    ``(index, CaseResult)`` pairs in any order as cases finish; the audit puts
+    results back in case order, so reports do not depend on the executor.
+    """
+
+    def run(self, cases: list[Case], backends, profiles: bool):
+        for index, case in enumerate(cases):
+            yield index, check_case(case, backends, profiles)
+
+
 def run_audit(files: list[CaseFile], backends=None,
               progress: Callable[[Case, CaseResult], None] | None = None,
-              profiles: bool = False) -> AuditResult:
-    """Check every loaded case; ``progress`` is called after each."""
+              profiles: bool = False, executor=None) -> AuditResult:
+    """Check every loaded case; ``progress`` is called after each.  Interrupted by
+    Ctrl-C, it returns what finished, marked incomplete."""
     audit = AuditResult(files=files, started=time.time())
     clock = time.perf_counter()
+    cases = [case for case_file in files for case in case_file.cases]
+    finished: dict[int, CaseResult] = {}
     try:
-        for case_file in files:
-            for case in case_file.cases:
-                result = check_case(case, backends, profiles)
-                audit.cases.append(result)
-                if progress:
-                    progress(case, result)
+        for index, result in (executor or InProcess()).run(cases, backends, profiles):
+            finished[index] = result
+            if progress:
+                progress(cases[index], result)
     except KeyboardInterrupt:
         audit.complete = False
+    audit.cases = [finished[index] for index in sorted(finished)]
     audit.seconds = time.perf_counter() - clock
     return audit
-

@@ -56,6 +56,11 @@ class Op:
     differentiable: bool = True  # False only for detach, whose gradient is zero by definition
     batched: Optional[Callable] = None  # required when elementwise is False
 
+    def __reduce__(self):
+        # An op holds lambdas, which do not pickle; another process has the same
+        # registry, so an op travels by name (a case sent to a worker, a Dask task).
+        return (op_named, (self.name,))
+
     def domain_mask(self, position: int, args, params) -> Optional[np.ndarray]:
         """Where the derivative for argument ``position`` exists, or None for everywhere."""
         if position < len(self.domain) and self.domain[position] is not None:
@@ -366,6 +371,10 @@ def stop_gradient(sp):
 
 #: Every op by name and alias.
 OPS: dict[str, Op] = _build_registry()
+
+
+def op_named(name: str) -> Op:
+    return OPS[name]
 
 #: Each op once, in registry order: what tests parametrise over.
 UNIQUE_OPS: list[Op] = list({id(op): op for op in OPS.values()}.values())
