@@ -115,6 +115,15 @@ def as_object_array(value) -> np.ndarray:
     return out
 
 
+def elementwise_rule(position: int, partial: Callable) -> Callable:
+    """The vector-Jacobian rule for argument ``position`` of an elementwise op whose
+    partial derivative is ``partial(ans, *args, **params)``: the output gradient
+    times the partial, summed back over the axes broadcasting added."""
+    def vjp(g, ans, *args, **params):
+        return unbroadcast(g * partial(ans, *args, **params), np.shape(args[position]))
+    return vjp
+
+
 def elementwise(name: str, formula: str, numpy: Callable, sympy: Callable,
                 partials: tuple, torch: Callable, **extra) -> Op:
     """An op applied entry by entry, with NumPy broadcasting between its arguments.
@@ -124,12 +133,7 @@ def elementwise(name: str, formula: str, numpy: Callable, sympy: Callable,
     broadcast.
     """
 
-    def make_vjp(position, partial):
-        def vjp(g, ans, *args, **params):
-            return unbroadcast(g * partial(ans, *args, **params), np.shape(args[position]))
-        return vjp
-
-    vjps = tuple(make_vjp(i, p) for i, p in enumerate(partials))
+    vjps = tuple(elementwise_rule(i, p) for i, p in enumerate(partials))
 
     def sympy_map(sp, *args, **params):
         mapped = np.frompyfunc(lambda *xs: sympy(sp, *xs, **params), len(args), 1)(*args)
