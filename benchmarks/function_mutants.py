@@ -97,6 +97,31 @@ FORMULAS = ["correct", "sum, not mean", "lost factor 2", "lost sigmoid derivativ
             "mean over the wrong axis"]
 
 
+def layer(variant):
+    """The same pattern for a layer of outputs: mean((sigmoid(X @ W + b) - Y)**2) with W
+    square, so a transposed weight gradient has the right shape and wrong values."""
+
+    class Loss(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, W, b, X, Y):
+            ctx.save_for_backward(W, b, X, Y)
+            return torch.mean((torch.sigmoid(X @ W + b) - Y) ** 2)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            W, b, X, Y = ctx.saved_tensors
+            s = torch.sigmoid(X @ W + b)
+            delta = 2 * (s - Y) * s * (1 - s) / (Y.numel() if variant != "mean over the batch only"
+                                                 else Y.shape[0])
+            W_grad = delta.T @ X if variant == "transposed" else X.T @ delta
+            return grad_output * W_grad, grad_output * delta.sum(dim=0), None, None
+
+    return Loss.apply
+
+
+LAYERS = ["correct", "transposed", "mean over the batch only"]
+
+
 def inputs(name, rng, dtype):
     if name.startswith("product"):
         return [torch.tensor(rng.standard_normal(6), dtype=dtype, requires_grad=True) for _ in range(2)]

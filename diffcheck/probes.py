@@ -127,7 +127,10 @@ class Line:
         with np.errstate(all="ignore"):
             for side in sides:
                 moved |= self.outputs(side * INITIAL_STEP)[window] != out0
-        chosen = np.flatnonzero(moved) if moved.mean() < 0.5 else slice(None)
+        # When the line moves no output at all, the derivative is below what the
+        # samples resolve (a weight times 1e-49 added to 1.6), not exactly zero:
+        # every output's rounding then bounds it.
+        chosen = np.flatnonzero(moved) if 0 < moved.mean() < 0.5 else slice(None)
         out0, cotangent = out0[chosen], cotangent[chosen]
         # The samples' rounding is that of the outputs the line moves: their size,
         # offset into every sample, lets the table's rounding term see it (in units

@@ -93,3 +93,13 @@ def test_a_function_that_raises_is_an_error_outcome():
 def test_no_floating_input_is_a_clear_error():
     with pytest.raises(diffcheck.CallableError, match="no input to differentiate"):
         diffcheck.check(lambda n: n, 3)
+
+
+def test_a_derivative_below_what_the_samples_resolve_is_not_a_false_alarm():
+    # d/dw (1.65 + 1e-49 * w) = 1e-49, which autograd gets exactly; in float64 the
+    # samples 1.65 + 1e-49 * (w +- h) all round to 1.65, so finite differences see
+    # 0 and can only bound the derivative by the samples' rounding (~1e-16 / h).
+    import torch
+    w = torch.tensor([0.5], dtype=torch.float64, requires_grad=True)
+    result = diffcheck.check(lambda w: 1.65 + 1e-49 * w, w)
+    assert result.verdict == "agree", result.message()

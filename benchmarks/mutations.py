@@ -1,0 +1,270 @@
+"""Verifying the verifier: inject faults, measure that diffcheck catches every one,
+and that correct code raises no alarm.
+
+Three families of mutants, each run against *generated* inputs (Hypothesis, seeded,
+so a run is reproducible), never hand-picked ones:
+
+* engine rules (``rule_mutants.py``): every op's vector-Jacobian rule, every
+  argument, every kind of fault.  Each op gets its own pool of expressions from
+  :func:`diffcheck.strategies.expressions` over that op and a few companions,
+  keeping only trees that contain the op, with points from
+  :func:`diffcheck.strategies.points` (kinks and ties included); the mutated op is
+  substituted into each tree and the pairs are checked in order with
+  :func:`diffcheck.batch.check_points` until the first detection;
+* ``torch.autograd.Function`` subclasses with custom backward passes and
+  hand-written gradient formulas (``function_mutants.py``), at inputs whose shapes
+  and values Hypothesis draws, checked by :func:`diffcheck.check` and by
+  ``torch.autograd.gradcheck`` at its defaults, slow and fast mode, on the same
+  points.
+
+"Examples" is the number of generated (expression, point) pairs, or points for
+the torch mutants, up to and including the first one on which the check fails.
+A mutant is detected by a ``discrepancy`` naming the mutated method, or by an
+``error`` when the mutant crashes it.  Every unmutated run is a false-alarm trial:
+any verdict other than ``agree``, ``nondifferentiable`` or ``outside_domain`` on
+correct code counts.
+
+    nice python benchmarks/mutations.py [--budget 200] [--seed 0]   # the table
+    nice python benchmarks/mutations.py --pairs 10000 [--seed 0]    # false alarms only
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from hypothesis import HealthCheck, Phase, given, seed as hypothesis_seed, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from rule_mutants import RuleMutant, all_mutants, contains, substitute  # noqa: E402
+
+from diffcheck.batch import check_points  # noqa: E402
+from diffcheck.harness import AGREE, DISCREPANCY, ERROR, NONDIFFERENTIABLE, OUTSIDE_DOMAIN  # noqa: E402
+
+#: Verdicts correct code may get: a kink is not a false alarm, nor is a point
+#: whose float64 evaluation overflows.
+SOUND = (AGREE, NONDIFFERENTIABLE, OUTSIDE_DOMAIN)
+#: Ops mixed with the mutated one in its pool of expressions.
+COMPANIONS = ("add", "mul", "sin", "sum")
+#: Points drawn per expression: check_points answers them in one batch.
+POINTS_PER_EXPRESSION = 4
+
+
+def _import_everything() -> None:
+    """Import every diffcheck module and benchmark module this script uses before
+    anything is drawn.  Hypothesis mixes literal constants found in the project's
+    loaded modules into what it generates, so the same seed gives the same draws
+    only when the same modules are loaded; diffcheck imports some lazily."""
+    import importlib
+    import pkgutil
+
+    import diffcheck
+    for module in pkgutil.walk_packages(diffcheck.__path__, "diffcheck."):
+        importlib.import_module(module.name)
+    import function_mutants  # noqa: F401
+
+
+class _Enough(Exception):
+    """Raised inside a Hypothesis test to stop drawing once enough were collected."""
+
+
+def drawn(strategy, count: int, seed: int, tries: int | None = None) -> list:
+    """The first ``count`` values (of at most ``tries`` attempts) that Hypothesis
+    generates from ``strategy`` with ``seed``, with no database and no shrinking, so
+    the same seed gives the same values; values the strategy filters out do not
+    count.  Fewer come back when the strategy runs dry."""
+    found: list = []
+
+    @hypothesis_seed(seed)
+    @settings(max_examples=tries or 20 * count, database=None, phases=[Phase.generate], deadline=None,
+              suppress_health_check=list(HealthCheck), derandomize=False)
+    @given(strategy)
+    def collect(value):
+        if len(found) >= count:
+            raise _Enough
+        found.append(value)
+
+    try:
+        collect()
+    except _Enough:
+        pass
+    return found[:count]
+
+
+def expression_pool(strategies, op_name: str, pairs: int, seed: int) -> list[tuple]:
+    """(tree, points) for ``pairs`` generated pairs whose tree contains ``op_name``."""
+    from diffcheck.ops import OPS
+    op = OPS[op_name]
+    ops = [op_name, *[c for c in COMPANIONS if c != op_name]]
+    trees = strategies.expressions(ops=ops, max_leaves=6).filter(lambda tree: contains(tree, op))
+    with_points = trees.flatmap(lambda tree: st.lists(
+        strategies.points(tree), min_size=POINTS_PER_EXPRESSION, max_size=POINTS_PER_EXPRESSION
+    ).map(lambda pts: (tree, pts)))
+    return drawn(with_points, -(-pairs // POINTS_PER_EXPRESSION), seed)
+
+
+def engine_detection(result) -> str:
+    """How a check of a mutated engine shows the fault: '' when it does not."""
+    if result.verdict == DISCREPANCY and any(d.backend == "engine" for d in result.discrepancies):
+        return "discrepancy"
+    engine = result.results.get("engine")
+    if result.verdict == ERROR and engine is not None and not engine.ok:
+        return "error"
+    return ""
+
+
+@dataclass
+class Row:
+    family: str
+    mutant: str
+    detail: str
+    detected: dict          # method -> examples needed (int), or None when not detected
+    how: dict               # method -> "discrepancy" / "error" / ""
+    budget: int
+
+
+def first_detection(mutant: RuleMutant, pool: list[tuple]) -> tuple[int | None, str, int]:
+    """Examples checked until ``mutant`` is first detected (None: never), how, and
+    how many examples were tried."""
+    mutated = mutant.mutated_op()
+    tried = 0
+    for tree, points in pool:
+        results = check_points(substitute(tree, mutant.op, mutated), points)
+        for result in results:
+            tried += 1
+            how = engine_detection(result)
+            if how:
+                return tried, how, tried
+    return None, "", tried
+
+
+def engine_rows(strategies, budget: int, seed: int, progress=print) -> tuple[list[Row], collections.Counter, list]:
+    """One row per engine rule mutant (and per n/a kind), the verdicts of the
+    unmutated pools, and the false alarms found there."""
+    rows, verdicts, alarms = [], collections.Counter(), []
+    pools: dict[str, list] = {}
+    for entry in all_mutants():
+        if not isinstance(entry, RuleMutant):
+            op, position, kind, reason = entry
+            rows.append(Row("engine rule", f"{op.name}[{position}]: {kind}", reason, {}, {}, 0))
+            continue
+        name = entry.op.name
+        if name not in pools:
+            pools[name] = expression_pool(strategies, name, budget, seed)
+            for tree, points in pools[name]:
+                for result in check_points(tree, points):
+                    verdicts[result.verdict] += 1
+                    if result.verdict not in SOUND:
+                        alarms.append(result)
+        examples, how, tried = first_detection(entry, pools[name])
+        rows.append(Row("engine rule", entry.name, entry.detail, {"diffcheck": examples},
+                        {"diffcheck": how}, tried))
+        progress(f"  {entry.name}: {'not detected' if examples is None else f'{examples} ({how})'}")
+    return rows, verdicts, alarms
+
+
+# --- torch: custom autograd Functions and hand-written formulas ------------------
+
+def _array(shape, lo=-3.0, hi=3.0):
+    from hypothesis.extra.numpy import arrays
+    return arrays(np.float64, shape, elements=st.floats(lo, hi))
+
+
+def _inputs():
+    """Input strategies per subject: shapes drawn as well as values (a length of 1
+    is a case of its own: there, a missing grad_output factor changes nothing)."""
+    sizes = st.integers(1, 5)
+    return {
+        "product": sizes.flatmap(lambda n: st.tuples(_array(n), _array(n))),
+        "broadcast": st.tuples(sizes, sizes).flatmap(
+            lambda md: st.tuples(_array(md), _array((1, md[1])))),
+        # Square, so a sum over the wrong axis has the right shape.
+        "broadcast, square": sizes.flatmap(lambda d: st.tuples(_array((d, d)), _array((1, d)))),
+        # Document 003's data has two features; the batch size is drawn.
+        "formula": st.integers(1, 12).flatmap(lambda m: st.tuples(
+            _array(2), _array(1), _array((m, 2)), _array(m, 0.0, 1.0))),
+        "layer": st.tuples(st.integers(1, 6), st.integers(1, 3)).flatmap(lambda md: st.tuples(
+            _array((md[1], md[1])), _array(md[1]), _array(md), _array(md, 0.0, 1.0))),
+    }
+
+
+#: What a mutant that changes nothing is: torch itself sums a gradient of the
+#: output's shape back to a broadcast input's shape, so leaving out that sum in a
+#: custom backward is no fault.
+EQUIVALENT = "equivalent: torch sums the gradient back to the input's shape itself"
+
+
+def torch_subjects() -> list[tuple[str, str, object, str, str]]:
+    """(family, mutant name, callable, input strategy key, note) for every torch subject;
+    names ending in ': correct' are the unmutated versions."""
+    from function_mutants import FORMULAS, FUNCTIONS, LAYERS, formula, layer, scaled
+    function = "autograd.Function"
+    subjects = [(function, name, fn, "product", "") for name, fn in FUNCTIONS.items()
+                if name.startswith("product")]
+    subjects += [(function, name, fn, "broadcast", "") for name, fn in FUNCTIONS.items()
+                 if name.startswith("broadcast")]
+    subjects += [(function, "broadcast: sum over the wrong axis", scaled(lambda t: t.sum(dim=1).reshape(1, -1)),
+                  "broadcast, square", ""),
+                 (function, "broadcast: not reduced", scaled(lambda t: t), "broadcast", EQUIVALENT)]
+    formula_family = "hand-written formula"
+    subjects += [(formula_family, f"003 formula: {v}", formula(v), "formula", "") for v in FORMULAS]
+    subjects += [(formula_family, f"003 layer: {v}", layer(v), "layer", "") for v in LAYERS]
+    return subjects
+
+
+TORCH_METHODS = ("diffcheck", "gradcheck slow", "gradcheck fast")
+
+
+def torch_flag(method: str, fn, arrays) -> str:
+    """'' when ``method`` passes ``fn`` at ``arrays``; else how it failed.  The first
+    two arrays are the inputs differentiated (the data X, y are not)."""
+    import torch
+    import diffcheck
+    tensors = [torch.tensor(a, requires_grad=i < 2) for i, a in enumerate(arrays)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            if method == "diffcheck":
+                verdict = diffcheck.check(fn, *tensors).verdict
+                return "" if verdict in (AGREE, NONDIFFERENTIABLE) else verdict
+            ok = torch.autograd.gradcheck(fn, tuple(tensors), fast_mode=method == "gradcheck fast",
+                                          raise_exception=False)
+            return "" if ok else "fails"
+        except Exception as err:  # noqa: BLE001 - a check that raises has flagged the code
+            return f"raises {type(err).__name__}"
+
+
+def torch_rows(budget: int, seed: int, progress=print) -> list[Row]:
+    """Per torch subject and method: examples until the first flag (mutants), or the
+    number of flags over all ``budget`` points (correct versions)."""
+    strategies = _inputs()
+    rows = []
+    for family, name, fn, key, note in torch_subjects():
+        points = drawn(strategies[key], budget, seed)
+        correct = name.endswith(": correct")
+        detected, how = {}, {}
+        for method in TORCH_METHODS:
+            flags = []
+            for arrays in points:
+                flags.append(torch_flag(method, fn, arrays))
+                if flags[-1] and not correct:
+                    break
+            if correct:
+                detected[method] = sum(bool(f) for f in flags)
+                how[method] = ", ".join(sorted({f for f in flags if f}))
+            else:
+                detected[method] = len(flags) if flags and flags[-1] else None
+                how[method] = flags[-1] if flags else ""
+        rows.append(Row(family, name, note, detected, how, len(points)))
+        progress(f"  {name}: {detected} {how}")
+    return rows
