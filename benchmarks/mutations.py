@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hypothesis import HealthCheck, Phase, given, seed as hypothesis_seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from rule_mutants import RuleMutant, all_mutants, contains, substitute  # noqa: E402
+from rule_mutants import RuleMutant, all_mutants, applied_to_variables, substitute  # noqa: E402
 
 from diffcheck.batch import check_points  # noqa: E402
 from diffcheck.harness import AGREE, DISCREPANCY, ERROR, NONDIFFERENTIABLE, OUTSIDE_DOMAIN  # noqa: E402
@@ -54,10 +54,11 @@ from diffcheck.harness import AGREE, DISCREPANCY, ERROR, NONDIFFERENTIABLE, OUTS
 #: Verdicts correct code may get: a kink is not a false alarm, nor is a point
 #: whose float64 evaluation overflows.
 SOUND = (AGREE, NONDIFFERENTIABLE, OUTSIDE_DOMAIN)
-#: Ops mixed with the mutated one in its pool of expressions.
-COMPANIONS = ("add", "mul", "sin", "sum")
+#: Ops mixed with the mutated one in its pool of expressions; arcsin and arccos
+#: apply only inside (-1, 1), so tanh is there to bring a variable into range.
+COMPANIONS = ("add", "mul", "sin", "sum", "tanh")
 #: Points drawn per expression: check_points answers them in one batch.
-POINTS_PER_EXPRESSION = 4
+POINTS_PER_EXPRESSION = 2
 
 
 def _import_everything() -> None:
@@ -70,7 +71,8 @@ def _import_everything() -> None:
 
     import diffcheck
     for module in pkgutil.walk_packages(diffcheck.__path__, "diffcheck."):
-        importlib.import_module(module.name)
+        if not module.name.endswith("__main__"):   # that one runs the command line
+            importlib.import_module(module.name)
     import function_mutants  # noqa: F401
 
 
@@ -102,11 +104,12 @@ def drawn(strategy, count: int, seed: int, tries: int | None = None) -> list:
 
 
 def expression_pool(strategies, op_name: str, pairs: int, seed: int) -> list[tuple]:
-    """(tree, points) for ``pairs`` generated pairs whose tree contains ``op_name``."""
+    """(tree, points) for ``pairs`` generated pairs whose tree applies ``op_name``
+    to something that depends on a variable."""
     from diffcheck.ops import OPS
     op = OPS[op_name]
     ops = [op_name, *[c for c in COMPANIONS if c != op_name]]
-    trees = strategies.expressions(ops=ops, max_leaves=6).filter(lambda tree: contains(tree, op))
+    trees = strategies.expressions(ops=ops, max_leaves=6).filter(lambda tree: applied_to_variables(tree, op))
     with_points = trees.flatmap(lambda tree: st.lists(
         strategies.points(tree), min_size=POINTS_PER_EXPRESSION, max_size=POINTS_PER_EXPRESSION
     ).map(lambda pts: (tree, pts)))

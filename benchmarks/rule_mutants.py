@@ -31,7 +31,7 @@ from typing import Callable
 
 import numpy as np
 
-from diffcheck.expr import Apply, Expr, fold, postorder
+from diffcheck.expr import Apply, Expr, Var, fold, postorder
 from diffcheck.ops import OPS, UNIQUE_OPS, Op, elementwise_rule
 
 SIGN, DROPPED, FACTOR, NOT_REDUCED, AVERAGED, NEIGHBOUR, RELATIVE = (
@@ -222,5 +222,13 @@ def substitute(expr: Expr, original: Op, mutant: Op) -> Expr:
     return fold(expr, lambda leaf: leaf, rebuild)
 
 
-def contains(expr: Expr, op: Op) -> bool:
-    return any(isinstance(n, Apply) and n.op is op for n in postorder(expr))
+def applied_to_variables(expr: Expr, op: Op) -> bool:
+    """Whether ``expr`` applies ``op`` to something that depends on a variable:
+    only there does the engine call its rule (``arcsin(0.5) + x`` never does)."""
+    varying: set[int] = set()
+    for node in postorder(expr):
+        if isinstance(node, Var) or (isinstance(node, Apply) and any(id(a) in varying for a in node.args)):
+            varying.add(id(node))
+            if isinstance(node, Apply) and node.op is op:
+                return True
+    return False

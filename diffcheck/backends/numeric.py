@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..expr import Apply, evaluate, postorder
+from ..expr import Apply, Var, evaluate, postorder
 from ..ops import align_batch
 from . import Gradient
 
@@ -246,7 +246,14 @@ def stopped_values(problem, values, batch: bool = False) -> dict:
 
 
 def _kinked_nodes(problem) -> list[Apply]:
-    return [n for n in postorder(problem.expr) if isinstance(n, Apply) and n.op.kink is not None]
+    # A kinked op applied to constants only (relu(0)) is on the same branch at every
+    # sample, so it cannot be crossed; its value has no batch axis to report on.
+    varying: set[int] = set()
+    for node in postorder(problem.expr):
+        if isinstance(node, Var) or (isinstance(node, Apply) and any(id(a) in varying for a in node.args)):
+            varying.add(id(node))
+    return [n for n in postorder(problem.expr)
+            if isinstance(n, Apply) and n.op.kink is not None and id(n) in varying]
 
 
 #: Samples per batched evaluation, times the size of one point: bounds the memory
