@@ -29,9 +29,11 @@ class Tensor:
         self.grad = None
 
 
-def record(node: Apply, parents: list[Tensor]) -> Tensor:
+def record(node: Apply, parents: list[Tensor], perturb=None) -> Tensor:
     """Apply ``node``'s op to ``parents`` and remember how to differentiate it."""
     value = apply_numpy(node, [p.value for p in parents])
+    if perturb is not None:
+        value = perturb(value)
     requires = node.op.differentiable and any(p.requires_grad for p in parents)
     return Tensor(value, node, tuple(parents), requires)
 
@@ -55,11 +57,12 @@ def topological_order(output: Tensor) -> list[Tensor]:
     return order
 
 
-def backward(output: Tensor) -> None:
+def backward(output: Tensor, perturb=None) -> None:
     """Fill ``.grad`` of every leaf that requires it with d(output)/d(leaf).
 
     ``output`` must be a scalar.  Leaves that do not influence the output keep
-    ``grad = None``.
+    ``grad = None``.  ``perturb``, when given, is applied to every contribution
+    (see :func:`value_and_grad`).
     """
     if np.ndim(output.value) != 0:
         raise ValueError(f"backward needs a scalar output, got shape {np.shape(output.value)}")
@@ -78,6 +81,8 @@ def backward(output: Tensor) -> None:
                 continue
             contribution = node.op.vjp[position](g, tensor.value, *args, **node.params)
             contribution = np.asarray(contribution, dtype=tensor.value.dtype)
+            if perturb is not None:
+                contribution = perturb(contribution)
             if contribution.shape != np.shape(parent.value):
                 contribution = np.broadcast_to(contribution, np.shape(parent.value))
             key = id(parent)
@@ -85,11 +90,14 @@ def backward(output: Tensor) -> None:
 
 
 def value_and_grad(expr: Expr, values: dict[str, np.ndarray], wrt: list[str],
-                   dtype=np.float64):
+                   dtype=np.float64, perturb=None):
     """The value of ``expr`` and its gradient with respect to each name in ``wrt``.
 
     Values are cast to ``dtype`` (constants too), so the whole computation runs in
     that precision.  A variable the output does not depend on gets a zero gradient.
+    ``perturb(array)``, when given, moves every op's result and every gradient
+    contribution (Monte Carlo arithmetic: the harness moves each by one rounding
+    at random to see how far rounding anywhere can move the answer).
     """
     built: dict[int, Tensor] = {}
     with np.errstate(all="ignore"):   # overflow to inf in a narrow dtype is a result
@@ -102,9 +110,9 @@ def value_and_grad(expr: Expr, values: dict[str, np.ndarray], wrt: list[str],
             elif isinstance(node, Const):
                 built[id(node)] = Tensor(np.asarray(node.value, dtype=dtype))
             else:
-                built[id(node)] = record(node, [built[id(a)] for a in node.args])
+                built[id(node)] = record(node, [built[id(a)] for a in node.args], perturb)
         output = built[id(expr)]
-        backward(output)
+        backward(output, perturb)
     grads = {name: (leaves[name].grad if leaves[name].grad is not None
                     else np.zeros_like(leaves[name].value)) for name in wrt}
     return output.value, grads

@@ -164,6 +164,7 @@ def _tables(sample, entries, x, f0, branch0, h0, kind, levels, scale) -> _Table:
     smallest = np.full(count, np.nan)
     first = np.full(count, np.nan)      # the latest row's first column
     previous = np.full((count, depth), np.nan)
+    first_change = np.full(count, np.nan)   # the change of the first column at the latest level
     side = b_up[:, 0] if kind == "right" else b_low[:, 0]
     with np.errstate(all="ignore"):
         for level in range(depth):
@@ -201,6 +202,17 @@ def _tables(sample, entries, x, f0, branch0, h0, kind, levels, scale) -> _Table:
             diverging = np.zeros(count, dtype=bool)
             if level >= MIN_LEVELS - 1:
                 diverging[r] = np.abs(row[r, level] - previous[r, level - 1]) >= SAFE * best_error[r]
+                # A table whose first column still shrinks by the factor the step
+                # predicts is in its asymptotic range, not in rounding: there a jump
+                # of the diagonal means the earlier entries, whose neighbours agreed
+                # by coincidence, were wrong, so the table goes on.
+                change = row[r, 0] - previous[r, 0]
+                with np.errstate(all="ignore"):
+                    ratio = change / first_change[r] * 2.0 ** power
+                diverging[r] &= ~((np.abs(ratio - 1.0) < 0.2)
+                                  & (np.abs(change) > 64.0 * EPS * magnitude[r] / np.abs(smallest[r])))
+            if level >= 1:
+                first_change[r] = row[r, 0] - previous[r, 0]
             previous[r] = row[r]
             running &= ~diverging
         plain = usable & (best_error == np.inf)
