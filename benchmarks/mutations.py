@@ -54,9 +54,11 @@ from diffcheck.harness import AGREE, DISCREPANCY, ERROR, NONDIFFERENTIABLE, OUTS
 #: Verdicts correct code may get: a kink is not a false alarm, nor is a point
 #: whose float64 evaluation overflows.
 SOUND = (AGREE, NONDIFFERENTIABLE, OUTSIDE_DOMAIN)
-#: Ops mixed with the mutated one in its pool of expressions; arcsin and arccos
-#: apply only inside (-1, 1), so tanh is there to bring a variable into range.
-COMPANIONS = ("add", "mul", "sin", "sum", "tanh")
+#: Ops mixed with the mutated one in its pool of expressions.  arcsin and arccos
+#: apply only inside (-1, 1), which no variable's box is: tanh and sigmoid bring
+#: a variable into range.
+COMPANIONS = ("add", "mul", "sin", "sum")
+COMPANIONS_OF = {"arcsin": ("tanh", "sigmoid"), "arccos": ("tanh", "sigmoid")}
 #: Points drawn per expression: check_points answers them in one batch.
 POINTS_PER_EXPRESSION = 2
 
@@ -108,7 +110,7 @@ def expression_pool(strategies, op_name: str, pairs: int, seed: int) -> list[tup
     to something that depends on a variable."""
     from diffcheck.ops import OPS
     op = OPS[op_name]
-    ops = [op_name, *[c for c in COMPANIONS if c != op_name]]
+    ops = [op_name, *[c for c in COMPANIONS_OF.get(op_name, COMPANIONS) if c != op_name]]
     trees = strategies.expressions(ops=ops, max_leaves=6).filter(lambda tree: applied_to_variables(tree, op))
     with_points = trees.flatmap(lambda tree: st.lists(
         strategies.points(tree), min_size=POINTS_PER_EXPRESSION, max_size=POINTS_PER_EXPRESSION
@@ -271,3 +273,123 @@ def torch_rows(budget: int, seed: int, progress=print) -> list[Row]:
         rows.append(Row(family, name, note, detected, how, len(points)))
         progress(f"  {name}: {detected} {how}")
     return rows
+
+
+# --- false alarms over many generated pairs ---------------------------------------
+
+def false_alarm_run(strategies, pairs: int, seed: int, progress=print) -> dict:
+    """Check ``pairs`` generated (expression, point) pairs of correct code over every
+    op: half with points drawn as usual, half kink-heavy (most entries on or a hair
+    from a kink or a tie).  Returns verdict counts, counts at kink points, the false
+    alarms (as :class:`~diffcheck.strategies.Drawn` with their results) and the time."""
+    start = time.perf_counter()
+    verdicts, at_kinks, alarms = collections.Counter(), collections.Counter(), []
+    checked = 0
+    for kink_heavy, share in ((False, pairs // 2), (True, pairs - pairs // 2)):
+        pool = drawn(strategies.expressions(max_leaves=8).flatmap(lambda tree: st.lists(
+            strategies.points(tree, kink_heavy=kink_heavy), min_size=POINTS_PER_EXPRESSION,
+            max_size=POINTS_PER_EXPRESSION).map(lambda pts: (tree, pts))),
+            -(-share // POINTS_PER_EXPRESSION), seed + kink_heavy)
+        for tree, points in pool:
+            for point, result in zip(points, check_points(tree, points)):
+                checked += 1
+                verdicts[result.verdict] += 1
+                if result.kinks:
+                    at_kinks[result.verdict] += 1
+                if result.verdict not in SOUND:
+                    alarms.append((strategies.Drawn(tree, point), result))
+            if checked % 1000 < POINTS_PER_EXPRESSION:
+                progress(f"  {checked} pairs, {len(alarms)} false alarms, {time.perf_counter() - start:.0f} s")
+    return {"pairs": checked, "verdicts": verdicts, "at_kinks": at_kinks, "alarms": alarms,
+            "seconds": time.perf_counter() - start}
+
+
+# --- the report -----------------------------------------------------------------
+
+def _cell(row: Row, method: str) -> str:
+    if method not in row.detected:
+        return ""
+    found = row.detected[method]
+    if row.mutant.endswith(": correct"):
+        return f"{found}/{row.budget} false alarms"
+    if found is None:
+        return f"no (0 of {row.budget})"
+    how = row.how.get(method, "")
+    return f"yes, {found}" + (f" ({how})" if how and how not in ("discrepancy", "fails") else "")
+
+
+def print_table(rows: list[Row], methods=("diffcheck",)) -> None:
+    print("| family | mutant | fault | " + " | ".join(f"{m}: detected, examples needed" for m in methods) + " |")
+    print("|---|---|---|" + "---|" * len(methods))
+    for row in rows:
+        cells = [_cell(row, m) if row.detected else "n/a" for m in methods]
+        print(f"| {row.family} | {row.mutant} | {row.detail} | " + " | ".join(cells) + " |")
+
+
+def summarise(rows: list[Row], method: str = "diffcheck") -> None:
+    """Per kind of fault: mutants, detected, median and worst examples needed."""
+    kinds: dict[str, list] = collections.defaultdict(list)
+    for row in rows:
+        if row.detected and not row.mutant.endswith(": correct") and not row.detail.startswith("equivalent"):
+            kinds[row.mutant.split(": ", 1)[1] if row.family == "engine rule" else row.family].append(
+                row.detected[method])
+    print(f"| kind | mutants | detected by {method} | examples needed: median, worst |\n|---|---|---|---|")
+    for kind, found in kinds.items():
+        hits = sorted(f for f in found if f is not None)
+        spread = f"{int(np.median(hits))}, {hits[-1]}" if hits else "-"
+        print(f"| {kind} | {len(found)} | {len(hits)} | {spread} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--budget", type=int, default=200,
+                        help="generated pairs (engine) or points (torch) tried per mutant")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pairs", type=int, default=0,
+                        help="only count false alarms over this many generated pairs")
+    parser.add_argument("--only", choices=("engine", "torch"), help="run one part of the table")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    args = parser.parse_args()
+    _import_everything()
+    import diffcheck.strategies as strategies
+    progress = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
+    started = time.perf_counter()
+    if args.pairs:
+        run = false_alarm_run(strategies, args.pairs, args.seed, progress)
+        print(f"{run['pairs']} generated (expression, point) pairs, float64, seed {args.seed}, "
+              f"{run['seconds']:.0f} s")
+        print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(run["verdicts"].items())))
+        print(f"at a kink or tie: {sum(run['at_kinks'].values())} pairs: "
+              + ", ".join(f"{k} {v}" for k, v in sorted(run["at_kinks"].items())))
+        print(f"false alarms: {len(run['alarms'])}")
+        for drawn_pair, result in run["alarms"]:
+            print(f"  {drawn_pair!r}: {result.verdict}: {result.reason}")
+        return
+    rows: list[Row] = []
+    if args.only != "torch":
+        engine, verdicts, alarms = engine_rows(strategies, args.budget, args.seed, progress)
+        print(f"## Engine rules ({args.budget} generated pairs per mutant at most, seed {args.seed})\n")
+        print_table(engine)
+        print()
+        summarise(engine)
+        print(f"\nunmutated pools: {sum(verdicts.values())} pairs: "
+              + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items()))
+              + f"; false alarms: {len(alarms)}")
+        for result in alarms:
+            print(f"  {result.expression} at { {k: v.tolist() for k, v in result.point.items()} }: "
+                  f"{result.verdict}: {result.reason}")
+        rows += engine
+    if args.only != "engine":
+        torch_part = torch_rows(min(args.budget, 50), args.seed, progress)
+        print(f"\n## Custom autograd Functions and hand-written formulas "
+              f"({min(args.budget, 50)} generated points per subject, seed {args.seed})\n")
+        print_table(torch_part, TORCH_METHODS)
+        print()
+        for method in TORCH_METHODS:
+            summarise(torch_part, method)
+            print()
+    print(f"wall time {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
