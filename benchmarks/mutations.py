@@ -291,6 +291,7 @@ def false_alarm_run(strategies, pairs: int, seed: int, progress=print) -> dict:
             max_size=POINTS_PER_EXPRESSION).map(lambda pts: (tree, pts))),
             -(-share // POINTS_PER_EXPRESSION), seed + kink_heavy)
         for tree, points in pool:
+            began = time.perf_counter()
             for point, result in zip(points, check_points(tree, points)):
                 checked += 1
                 verdicts[result.verdict] += 1
@@ -298,6 +299,9 @@ def false_alarm_run(strategies, pairs: int, seed: int, progress=print) -> dict:
                     at_kinks[result.verdict] += 1
                 if result.verdict not in SOUND:
                     alarms.append((strategies.Drawn(tree, point), result))
+                    progress(f"  false alarm: {alarms[-1][0]!r}: {result.verdict}: {result.reason}")
+            if time.perf_counter() - began > 30:
+                progress(f"  slow: {time.perf_counter() - began:.0f} s for {strategies.Drawn(tree, points[0])!r}")
             if checked % 1000 < POINTS_PER_EXPRESSION:
                 progress(f"  {checked} pairs, {len(alarms)} false alarms, {time.perf_counter() - start:.0f} s")
     return {"pairs": checked, "verdicts": verdicts, "at_kinks": at_kinks, "alarms": alarms,
@@ -342,7 +346,7 @@ def summarise(rows: list[Row], method: str = "diffcheck") -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--budget", type=int, default=200,
+    parser.add_argument("--budget", type=int, default=400,
                         help="generated pairs (engine) or points (torch) tried per mutant")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pairs", type=int, default=0,

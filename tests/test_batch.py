@@ -106,11 +106,13 @@ def test_rounding_scale_sees_cancellation_the_float64_run_missed():
     assert [r.reason for r in results if r.verdict != "agree"] == []
 
 
-def test_a_kinked_op_of_constants_is_no_kink_of_the_batch():
+def test_a_kinked_op_or_a_detach_of_constants_is_no_kink_or_stop_of_the_batch():
     # relu(0) + x: relu's argument never moves, so finite differences have no
     # branch of it to follow; d/dx = 1 and abs(-2) * x has d/dx = 2 everywhere.
-    results = check_points("relu(0) + x", [{"x": 1.0}, {"x": -2.0}])
-    assert [(r.verdict, r.gradients["numeric"]["x"]) for r in results] == [("agree", 1.0), ("agree", 1.0)]
+    # detach(1) holds a constant: nothing to hold at each point.
+    for text in ("relu(0) + x", "detach(1) - detach(1) + x"):
+        results = check_points(text, [{"x": 1.0}, {"x": -2.0}])
+        assert [(r.verdict, r.gradients["numeric"]["x"]) for r in results] == [("agree", 1.0), ("agree", 1.0)]
     results = check_points("sum(abs(-2) * v)", [{"v": [1.0, -3.0]}])
     assert results[0].verdict == "agree"
     assert np.allclose(results[0].gradients["numeric"]["v"], [2.0, 2.0], rtol=1e-12)

@@ -247,23 +247,31 @@ def stopped_values(problem, values, batch: bool = False) -> dict:
     """The value of every ``detach`` node at the unperturbed point(s).
 
     A stopped gradient means "treat this as a constant": the perturbed samples
-    must see it held where it was.
+    must see it held where it was.  A detach of constants only (``detach(1)``) is
+    held already, and its value has no batch axis to index by point.
     """
+    varying = _varying_nodes(problem)
     stops = [n for n in postorder(problem.expr)
-             if isinstance(n, Apply) and not n.op.differentiable]
+             if isinstance(n, Apply) and not n.op.differentiable and id(n) in varying]
     if not stops:
         return {}
     computed = evaluate(problem.expr, values, keep=True, batch=batch)
     return {id(n): computed[id(n)] for n in stops}
 
 
-def _kinked_nodes(problem) -> list[Apply]:
-    # A kinked op applied to constants only (relu(0)) is on the same branch at every
-    # sample, so it cannot be crossed; its value has no batch axis to report on.
+def _varying_nodes(problem) -> set[int]:
+    """Ids of the nodes with a variable below them: the others are constants."""
     varying: set[int] = set()
     for node in postorder(problem.expr):
         if isinstance(node, Var) or (isinstance(node, Apply) and any(id(a) in varying for a in node.args)):
             varying.add(id(node))
+    return varying
+
+
+def _kinked_nodes(problem) -> list[Apply]:
+    # A kinked op applied to constants only (relu(0)) is on the same branch at every
+    # sample, so it cannot be crossed; its value has no batch axis to report on.
+    varying = _varying_nodes(problem)
     return [n for n in postorder(problem.expr)
             if isinstance(n, Apply) and n.op.kink is not None and id(n) in varying]
 
