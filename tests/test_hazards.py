@@ -122,3 +122,12 @@ def test_a_negative_base_with_a_fixed_integer_exponent_differentiates_in_the_bas
     result = check_expr("x**y", {"x": -2.0, "y": 3.0}, wrt=["x"])
     assert result.verdict == AGREE
     assert result.gradients["symbolic"]["x"] == 12.0
+
+
+def test_the_reference_keeps_its_digits_at_inputs_far_below_one():
+    # d/dx (elu(x) * x) = e**x * x + (e**x - 1), which is 2x to 100 digits at
+    # x = -1e-100; at a fixed 50 digits e**x - 1 comes out 0 and the reference
+    # gave x, half the truth, flagging correct methods.
+    result = check_expr("elu(x) * x", {"x": -1e-100})
+    assert result.verdict == "agree", result.reason
+    assert result.gradients["symbolic"]["x"] == pytest.approx(-2e-100, rel=1e-15)

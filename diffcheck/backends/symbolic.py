@@ -35,6 +35,25 @@ MAX_DEPTH = 250
 PROGRAM_DEPTH = 24
 
 
+def extra_digits(point) -> int:
+    """Digits added to both evaluations for inputs far from 1 in magnitude.
+
+    An input meets constants of size 1 in cancellations such as ``exp(x) - 1``
+    (elu) or ``1 - cos(x)``, which keep only what lies below the input's own
+    scale, or below its square's: at ``x = -6.4e-214`` all 50 digits of
+    ``exp(x)`` are 1, both evaluations give ``elu(x) = 0`` and agree, and the
+    reference is wrong with no error to show for it.  Two digits per decade
+    between the input and 1 give those digits back (at most about 650, for
+    float64's smallest subnormal)."""
+    decades = 0.0
+    for value in point.values():
+        magnitudes = np.abs(np.ravel(np.asarray(value, dtype=np.float64)))
+        magnitudes = magnitudes[np.isfinite(magnitudes) & (magnitudes > 0)]
+        if magnitudes.size:
+            decades = max(decades, float(np.max(np.abs(np.log10(magnitudes)))))
+    return 2 * math.ceil(decades)
+
+
 def _exact(sp, x: float):
     """A float as the exact binary number it is.
 
@@ -358,10 +377,11 @@ class SymbolicBackend:
         if isinstance(compiled, Gradient):
             return compiled
         args = [mpmath.mpf(float(v)) for name in compiled.shapes for v in np.ravel(point[name])]
+        extra = extra_digits(point)
         try:
-            with mpmath.workdps(DIGITS):
+            with mpmath.workdps(DIGITS + extra):
                 precise = compiled.evaluate(*args)
-            with mpmath.workdps(CHECK_DIGITS):
+            with mpmath.workdps(CHECK_DIGITS + extra):
                 rough = compiled.evaluate(*args)
         except (ZeroDivisionError, ValueError, OverflowError, TypeError) as err:
             return failed(self.name, ERROR, f"evaluating the derivative failed: {type(err).__name__}: {err}")
@@ -373,7 +393,7 @@ class SymbolicBackend:
                     *[np.float64(v) for name in compiled.shapes for v in np.ravel(point[name])])])
             except (TypeError, ValueError, ZeroDivisionError, OverflowError):
                 float64 = np.full(len(values), np.nan)
-        with mpmath.workdps(DIGITS):
+        with mpmath.workdps(DIGITS + extra):
             spread = np.array([to_float(abs(p - r)) if to_float(p) == to_float(p) else 0.0
                                for p, r in zip(precise, rough)])
         gradients, errors, in_float64, offset = {}, {}, {}, 1
