@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import faulthandler
 import sys
 import time
 import warnings
@@ -292,6 +293,8 @@ def false_alarm_run(strategies, pairs: int, seed: int, progress=print) -> dict:
             -(-share // POINTS_PER_EXPRESSION), seed + kink_heavy)
         for tree, points in pool:
             began = time.perf_counter()
+            # A check stuck for minutes shows where, without being stopped.
+            faulthandler.dump_traceback_later(300)
             for point, result in zip(points, check_points(tree, points)):
                 checked += 1
                 verdicts[result.verdict] += 1
@@ -300,6 +303,7 @@ def false_alarm_run(strategies, pairs: int, seed: int, progress=print) -> dict:
                 if result.verdict not in SOUND:
                     alarms.append((strategies.Drawn(tree, point), result))
                     progress(f"  false alarm: {alarms[-1][0]!r}: {result.verdict}: {result.reason}")
+            faulthandler.cancel_dump_traceback_later()
             if time.perf_counter() - began > 30:
                 progress(f"  slow: {time.perf_counter() - began:.0f} s for {strategies.Drawn(tree, points[0])!r}")
             if checked % 1000 < POINTS_PER_EXPRESSION:
