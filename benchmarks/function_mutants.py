@@ -8,7 +8,9 @@ broadcast dimension, and the gradient returned for the wrong input.  Formula
 mutants of document 003's ``torch.mean(dl_dy * dy_df * ds_dz * X, dim=0)``: a sum
 instead of the batch mean, a lost factor 2, a lost sigmoid derivative, a flipped
 sign, and the mean over the wrong axis.  The correct versions, in float64 and
-float32, count false alarms.  Run by hand:
+float32, count false alarms.  ``layer`` (a square weight matrix, so a transposed
+gradient has the right shape) is used by ``mutations.py``, which runs all of
+these at generated inputs.  Run by hand:
 
     python benchmarks/function_mutants.py [--points 5]
 """
