@@ -151,8 +151,11 @@ def _stack(results: list[Gradient], problem: Problem, usable: np.ndarray) -> Gra
     """One method's answers at all points as one Gradient of arrays over points
     (zeros at points not ``usable``, which the screen does not clear anyway)."""
     def gather(get, shape):
-        return np.stack([np.broadcast_to(get(r), shape) if ok else np.zeros(shape)
-                         for r, ok in zip(results, usable)])
+        out = np.zeros((len(results),) + tuple(shape))
+        for i in np.flatnonzero(usable):
+            out[i] = get(results[i])
+        return out
+
     return Gradient(results[0].backend,
                     value=gather(lambda r: r.value, ()),
                     gradients={v: gather(lambda r: r.gradients[v], problem.shapes[v]) for v in problem.wrt},
