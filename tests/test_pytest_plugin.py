@@ -43,15 +43,25 @@ PLANTED = '''\
 import dataclasses
 
 import numpy as np
+import pytest
+from hypothesis import given, strategies as st
 
 from diffcheck import assert_gradients_agree
 from diffcheck.ops import OPS
 
+WRONG = dataclasses.replace(OPS["cos"], vjp=(lambda g, ans, x: g * np.sin(x),))
+
 
 def test_planted(monkeypatch):
-    wrong = dataclasses.replace(OPS["cos"], vjp=(lambda g, ans, x: g * np.sin(x),))
-    monkeypatch.setitem(OPS, "cos", wrong)
+    monkeypatch.setitem(OPS, "cos", WRONG)
     assert_gradients_agree("cos(x)*y", {"x": 0.5, "y": 2.0})
+
+
+@given(st.sampled_from([0.25, 0.5, 0.75, 1.0]))
+def test_planted_property(x):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(OPS, "cos", WRONG)
+        assert_gradients_agree("cos(x)", {"x": x})
 '''
 
 MARKED = '''\
@@ -83,6 +93,7 @@ settings.load_profile("ci-sized")
 
 TESTS = {"test_three.py": THREE_LINES, "test_planted.py": PLANTED, "test_marked.py": MARKED}
 EXPECTED_OUTCOMES = {"test_three.py::test_gradients_agree": "passed", "test_planted.py::test_planted": "failed",
+                     "test_planted.py::test_planted_property": "failed",
                      "test_marked.py::test_a_kink_passes": "passed",
                      "test_marked.py::test_a_kink_fails_when_marked": "failed",
                      "test_marked.py::test_fixture": "passed"}
@@ -229,18 +240,21 @@ def test_the_report_covers_the_run_in_every_format(runs):
     (check,) = planted["checks"]
     assert check["verdict"] == "discrepancy"
     assert [(d["backend"], d["variable"]) for d in check["discrepancies"]] == [("engine", "x")]
-    assert record["summary"]["cross_checks"]["discrepancy"] == 1
-    assert record["summary"]["problems"] == 1
+    # Hypothesis met many failing examples while it shrank; only the one it reports is recorded.
+    prop = next(c for c in record["cases"] if c["id"] == "test_planted.py::test_planted_property")
+    assert [c["verdict"] for c in prop["checks"]].count("discrepancy") == 1
+    assert record["summary"]["cross_checks"]["discrepancy"] == 2
+    assert record["summary"]["problems"] == 2
     markdown = (directory / "out" / "diffcheck-audit.md").read_text()
     assert markdown.startswith("# diffcheck checks in a pytest run\n")
     assert "test_planted.py::test_planted" in markdown
     junit = ET.parse(directory / "out" / "diffcheck-audit-junit.xml").getroot()
-    assert int(sum(int(s.get("failures")) for s in junit)) == 1
+    assert int(sum(int(s.get("failures")) for s in junit)) == 2
     assert "test_planted.py::test_planted" in (directory / "out" / "diffcheck-audit.html").read_text()
     # The terminal summary: counts, the failing check, the files written.
     section = output.split("= diffcheck =", 1)[1]
     total = sum(len(c["checks"]) for c in record["cases"])
-    assert f"{total} gradient checks in 5 tests: " in section
+    assert f"{total} gradient checks in 6 tests: " in section
     assert "discrepancy: test_planted.py::test_planted: cos(x)*y: engine d/dx" in section
     assert "wrote out/diffcheck-audit.json" in section
 
