@@ -296,3 +296,42 @@ def test_an_unknown_marker_option_is_refused_by_name():
     with pytest.raises(pytest.UsageError, match=r"^test_x\.py::test_y: @pytest\.mark\.diffcheck takes only the "
                        r"keyword options backends, require_differentiable, outside_domain; got tolerance$"):
         _validate_marker(item, marker)
+
+
+# ---- the helper's policies, in this process -------------------------------------------------
+
+def test_outside_the_domain_passes_by_default_and_fails_on_request():
+    from diffcheck import GradientsDisagree, assert_gradients_agree
+    # d/dx log(x) needs x > 0.
+    assert assert_gradients_agree("log(x)", {"x": 0.0}).verdict == "outside_domain"
+    with pytest.raises(GradientsDisagree) as raised:
+        assert_gradients_agree("log(x)", [{"x": 1.0}, {"x": 0.0}, {"x": -1.0}], outside_domain="fail")
+    assert str(raised.value) == (
+        "diffcheck: the gradient of log(x) at x = 0.0 (point 2 of 3) is outside the domain "
+        "(outside_domain='fail'): log at column 1: argument 1 is outside the domain of the derivative (x > 0). "
+        "1 other point of 3 fails too.")
+    assert [r.verdict for r in raised.value.results] == ["agree", "outside_domain", "outside_domain"]
+
+
+def test_a_hypothesis_example_outside_the_domain_is_rejected_not_passed():
+    from hypothesis import given, settings, strategies as st
+    from hypothesis.errors import Unsatisfiable
+
+    from diffcheck import assert_gradients_agree
+    returned = []
+
+    @settings(max_examples=3, database=None, deadline=None)
+    @given(st.just(0.0))
+    def every_example_outside(x):
+        returned.append(assert_gradients_agree("log(x)", {"x": x}))
+
+    with pytest.raises(Unsatisfiable):
+        every_example_outside()
+    assert returned == []
+
+
+def test_fewer_than_two_methods_fail_the_assertion():
+    from diffcheck import GradientsDisagree, assert_gradients_agree
+    with pytest.raises(GradientsDisagree, match=r"^diffcheck: the gradient of x\*y at x = 1\.0, y = 2\.0 could not "
+                       r"be checked \(unsupported\): fewer than two methods"):
+        assert_gradients_agree("x*y", {"x": 1.0, "y": 2.0}, backends=["engine"])
