@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..expr import Apply, evaluate, postorder
+from ..expr import Apply, Var, evaluate, postorder
 from ..ops import align_batch
 from . import Gradient
 
@@ -258,7 +258,17 @@ def stopped_values(problem, values, batch: bool = False) -> dict:
 
 
 def _kinked_nodes(problem) -> list[Apply]:
-    return [n for n in postorder(problem.expr) if isinstance(n, Apply) and n.op.kink is not None]
+    """The kinked ops whose arguments vary with the point.  An op of constants
+    (``relu(-1)``) stays on one branch in every sample, and its value is not
+    batched, so it has no branch token to compare."""
+    varying: set[int] = set()
+    found = []
+    for node in postorder(problem.expr):
+        if isinstance(node, Var) or (isinstance(node, Apply) and any(id(a) in varying for a in node.args)):
+            varying.add(id(node))
+            if isinstance(node, Apply) and node.op.kink is not None:
+                found.append(node)
+    return found
 
 
 #: Samples per batched evaluation, times the size of one point: bounds the memory
