@@ -137,3 +137,65 @@ def _run_with_progress(files, backends, total, console, quiet, profiles):
             progress.update(task, advance=1, description=f"checking {case.name[:40]}")
 
         return run_audit(files, backends, progress=advance, profiles=bool(profiles))
+
+
+@main.command()
+@click.option("--examples", default=200, show_default=True, type=click.IntRange(min=1),
+              help="Generated (expression, point) pairs to check.")
+@click.option("--seed", default=0, show_default=True, type=int,
+              help="The same seed draws the same examples and finds the same failures.")
+@click.option("--ops", "ops", multiple=True, metavar="NAMES",
+              help="Build expressions from these ops only (comma-separated or repeated; default: all).")
+@click.option("--max-leaves", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Largest number of leaves (variables and numbers) in an expression.")
+@click.option("--scalars", is_flag=True, help="Scalar variables only (default: also vectors and matrices).")
+@click.option("--kinks", is_flag=True, help="Put most point entries on or near kinks and ties.")
+@click.option("--backend", "backends", multiple=True, metavar="NAME",
+              help="Use only these methods (repeatable; default: all four).")
+@click.option("--report-dir", type=click.Path(file_okay=False), default="fuzz-cases", show_default=True,
+              help="Write a case file for each failure here.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary; case files and exit status only.")
+def fuzz(examples, seed, ops, max_leaves, scalars, kinks, backends, report_dir, quiet):
+    """Cross-check generated expressions at generated points (Hypothesis, seeded).
+    Each failure is shrunk to a small expression and written as a case file that
+    `diffcheck audit` reproduces."""
+    from hypothesis.errors import InvalidArgument
+    from rich.console import Console
+
+    from .backends import BACKENDS
+    from .fuzz import parse_ops, run_fuzz, write_case_files
+    from .strategies import ARRAYS, SCALARS
+
+    for name in backends:
+        if name not in BACKENDS:
+            raise click.UsageError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
+    ops = parse_ops(ops)
+    shapes = SCALARS if scalars else ARRAYS
+    try:
+        from .strategies import problems
+        problems(ops, max_leaves=max_leaves, shapes=shapes).validate()
+    except InvalidArgument as err:
+        raise click.UsageError(str(err)) from None
+    from .reporting import prepare_directory
+    prepare_directory(report_dir)   # fail before the work, not after it
+    console = Console(stderr=True)
+    run = dict(max_leaves=max_leaves, shapes=shapes, kink_heavy=kinks, backends=list(backends) or None)
+    if quiet:
+        result = run_fuzz(examples, seed, ops, **run)
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            search = progress.add_task("checking examples", total=examples)
+            shrink = progress.add_task("shrinking failures", total=None, visible=False)
+
+            def advance(stage, n):
+                progress.update(search if stage == "search" else shrink, advance=n,
+                                visible=True)
+
+            result = run_fuzz(examples, seed, ops, progress=advance, **run)
+    write_case_files(result, report_dir)
+    if not quiet:
+        from .textreport import print_fuzz
+        print_fuzz(result, Console())
+    sys.exit(result.exit_status)

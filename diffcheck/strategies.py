@@ -27,6 +27,7 @@ literals, scalars before vectors, the first op of the list, fewer nodes.
 
 from __future__ import annotations
 
+import math
 import weakref
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional, Sequence
@@ -52,8 +53,8 @@ LITERALS = ("1", "2", "0", "3", "0.5")
 #: Offsets from a kink or a tie that are near it but not on it.
 NEAR = (1e-9, -1e-9, 1e-6, -1e-6)
 
-# Each tree drawn by expressions() keeps its variables' shapes and boxes here,
-# for points() to draw from.
+# Each tree drawn by expressions() keeps the shapes and boxes of all the declared
+# variables here, for points() to draw from.
 _SIGNATURES: "weakref.WeakKeyDictionary[Expr, dict]" = weakref.WeakKeyDictionary()
 
 
@@ -125,31 +126,31 @@ def _params(op, arg_shapes) -> st.SearchStrategy:
     return st.just(dict(op.params))
 
 
-def _applicable(names, args: list[_Node]) -> list[tuple]:
-    """(op, bounds) for every op of ``names`` whose domain holds on ``args``."""
-    out = []
-    for name in names:
-        op = OPS[name]
-        if op.arity != len(args):
-            continue
-        result = bound(name, [a.bounds for a in args], dict(op.params))
-        if result is not None:
-            out.append(op)
-    return out
+def _first_applicable(group: list[str], start: int, args: list[_Node]):
+    """The first op of ``group``, from position ``start`` on (wrapping round),
+    whose domain holds on ``args``, or None.
+
+    The op is drawn as a position in the whole group, not among the ops that
+    apply: so a shrink that simplifies an argument (``tanh(cosh(x))`` to
+    ``tanh(x)``) keeps the op whenever it still applies."""
+    for offset in range(len(group)):
+        op = OPS[group[(start + offset) % len(group)]]
+        if bound(op.name, [a.bounds for a in args], dict(op.params)) is not None:
+            return op
+    return None
 
 
 def _extend(names: list[str]):
-    unary = [n for n in names if OPS[n].arity == 1]
-    binary = [n for n in names if OPS[n].arity == 2]
+    groups = {1: [n for n in names if OPS[n].arity == 1], 2: [n for n in names if OPS[n].arity == 2]}
 
     def extend(children):
         @st.composite
         def apply(draw, arity):
+            group = groups[arity]
             args = [draw(children) for _ in range(arity)]
-            candidates = _applicable(unary if arity == 1 else binary, args)
-            if not candidates:
+            op = _first_applicable(group, draw(st.integers(0, len(group) - 1)), args)
+            if op is None:
                 return args[0]   # nothing applies to these bounds: keep the first argument
-            op = draw(st.sampled_from(candidates))
             params = draw(_params(op, [a.bounds.shape for a in args]))
             result = bound(op.name, [a.bounds for a in args], params)
             if result is None:   # an axis the argument does not have
@@ -157,8 +158,7 @@ def _extend(names: list[str]):
                 result = bound(op.name, [a.bounds for a in args], params)
             return _Node(Apply(op, tuple(a.tree for a in args), params), result)
 
-        groups = [apply(n) for n, group in ((1, unary), (2, binary)) if group]
-        return st.one_of(*groups)
+        return st.one_of(*[apply(arity) for arity, group in groups.items() if group])
 
     return extend
 
@@ -204,34 +204,42 @@ def expressions(ops: Optional[Iterable[str]] = None, variables: Sequence[str] = 
         signature = draw(_signature(variable_names, shapes))
         node = draw(st.recursive(_leaves(signature), _extend(names), max_leaves=max_leaves))
         node = _scalar_root(node, signature)
-        used = used_variables(node.tree)
-        _SIGNATURES[node.tree] = {name: signature[name] for name in used}
+        _SIGNATURES[node.tree] = signature, max(math.prod(shape) for shape in shapes)
         return node.tree
 
     return build()
 
 
-def _special_values(box: Interval) -> list[float]:
-    """Values on kinks and near them: 0 and small integers inside the box, and
-    each nudged by a hair."""
-    exact = [v for v in (0.0, 1.0, -1.0, 2.0, -2.0, 0.5) if box.lo <= v <= box.hi]
-    near = [v + d for v in exact for d in NEAR if box.lo <= v + d <= box.hi]
-    return exact + near
+def _on_kinks(box: Interval) -> list[float]:
+    """0 and small integers inside the box: where ``relu(x)``, ``abs(x - 1)`` and
+    ``max(x, 2)`` have their kinks and ties."""
+    return [v for v in (0.0, 1.0, -1.0, 2.0, -2.0, 0.5) if box.lo <= v <= box.hi]
 
 
-def _entries(box: Interval, shape: tuple, kink_heavy: bool) -> st.SearchStrategy:
+def _near_kinks(box: Interval) -> list[float]:
+    return [v + d for v in _on_kinks(box) for d in NEAR if box.lo <= v + d <= box.hi]
+
+
+def _entries(box: Interval, shape: tuple, count: int, kink_heavy: bool) -> st.SearchStrategy:
+    """An array of ``shape`` from ``count`` drawn entries (the most any shape the
+    variable could have takes), using the last ones.  Drawing as many entries
+    whatever the shape keeps the values in place when a shrink makes a matrix a
+    vector or a scalar; using the last ones keeps the entry that matters, since
+    the shrinker leaves zeros in front."""
     anywhere = st.floats(box.lo, box.hi)
-    special = st.sampled_from(_special_values(box))
-    entry = st.one_of(special, anywhere) if kink_heavy else st.one_of(anywhere, special)
-    size = int(np.prod(shape)) if shape else 1
-    return st.lists(entry, min_size=size, max_size=size).map(
-        lambda xs: np.array(xs, dtype=np.float64).reshape(shape))
+    on, near = st.sampled_from(_on_kinks(box)), st.sampled_from(_near_kinks(box))
+    # One entry in three is on a kink and one in three near one (kink_heavy), or
+    # one in six on and one in six near.
+    entry = st.one_of(on, near, anywhere) if kink_heavy else st.one_of(anywhere, anywhere, on, near)
+    size = math.prod(shape)
+    return st.lists(entry, min_size=count, max_size=count).map(
+        lambda xs: np.array(xs[count - size:], dtype=np.float64).reshape(shape))
 
 
 def _signature_of(expr: Expr) -> dict:
-    signature = _SIGNATURES.get(expr)
-    if signature is not None:
-        return signature
+    known = _SIGNATURES.get(expr)
+    if known is not None:
+        return known
     # A tree from elsewhere: scalar variables in the signed box, if its domain
     # holds there.
     signature = {name: ((), SIGNED) for name in used_variables(expr)}
@@ -239,7 +247,7 @@ def _signature_of(expr: Expr) -> dict:
         raise InvalidArgument(
             f"points(): the domain of {to_text(expr)!r} does not hold for every scalar "
             f"value in [{SIGNED.lo}, {SIGNED.hi}]; draw the expression with expressions()")
-    return signature
+    return signature, 1
 
 
 def _bounds_of(expr: Expr, signature: dict) -> Optional[Interval]:
@@ -267,10 +275,13 @@ def points(expr: Expr, kink_heavy: bool = False) -> st.SearchStrategy:
     a tree drawn by :func:`expressions` (or any tree whose domain holds for scalar
     variables in [-3, 3]).  Entries are often exactly on a kink or a tie, or a hair
     away; with ``kink_heavy`` most of them are."""
-    signature = _signature_of(expr)
+    signature, count = _signature_of(expr)
 
     @st.composite
     def build(draw):
+        # Values are drawn for every declared variable, used or not, in a fixed
+        # order: a shrink that drops a variable from the tree (tanh(x + y) to
+        # tanh(y)) then leaves the other variables' values as they were.
         point: dict[str, np.ndarray] = {}
         for name, (shape, box) in signature.items():
             earlier = [other for other, (s, b) in signature.items()
@@ -279,9 +290,10 @@ def points(expr: Expr, kink_heavy: bool = False) -> st.SearchStrategy:
                 # A tie: the same value as an earlier variable (max(x, y) at x == y).
                 point[name] = point[draw(st.sampled_from(earlier))].copy()
             else:
-                point[name] = draw(_entries(box, shape, kink_heavy))
-        return point
+                point[name] = draw(_entries(box, shape, count, kink_heavy))
+        return {name: point[name] for name in used}
 
+    used = used_variables(expr)
     return build()
 
 

@@ -116,3 +116,33 @@ def print_audit(record: dict, console: Console | None = None, limit: int = 40) -
     if not record["complete"]:
         console.print(Text("The audit was interrupted: these results cover the cases finished.",
                            style="bold yellow"))
+
+
+def print_fuzz(result, console: Console | None = None) -> None:
+    """A fuzz run in a terminal: the verdicts counted, then each failure shrunk,
+    with the case file that reproduces it."""
+    console = console or Console()
+    ops = ", ".join(result.ops) if result.ops else "all ops"
+    console.print(f"diffcheck fuzz: {result.examples} examples, seed {result.seed}, {ops} "
+                  f"({result.seconds:.1f} s)", style="bold", highlight=False)
+    table = Table(title_justify="left")
+    table.add_column("verdict")
+    table.add_column("examples", justify="right")
+    for verdict, count in sorted(result.counts.items(), key=lambda item: -item[1]):
+        table.add_row(Text(verdict, style=VERDICT_STYLE.get(verdict, "bold red")), str(count))
+    console.print(table)
+    if not result.failures:
+        console.print(Text("no failures", style="bold green"))
+    for number, failure in enumerate(result.failures, start=1):
+        line = Text(f"{number:3}. ", style="bold")
+        line.append(failure.label, style="bold red")
+        line.append(f" in {failure.occurrences} example{'s' * (failure.occurrences != 1)}; "
+                    f"{'shrunk to' if failure.shrunk else 'not shrunk:'} ")
+        line.append(failure.drawn.text, style="cyan")
+        values = ", ".join(f"{k} = {np.asarray(v).tolist()}" for k, v in failure.drawn.point.items())
+        line.append(f" at {values}")
+        console.print(line, overflow="fold", highlight=False)
+        console.print(f"     {failure.reason}", style="dim", overflow="fold", highlight=False)
+        if failure.path is not None:
+            console.print(f"     case file: {failure.path} (diffcheck audit {failure.path})",
+                          highlight=False)
