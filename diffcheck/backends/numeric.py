@@ -305,11 +305,9 @@ class PointSampler:
         out = np.asarray(computed[id(self.problem.expr)], dtype=np.float64).reshape(count)
         if not self.kinked:
             return out, np.zeros((count, 0), dtype=bool), computed
-        # A kinked op of literals alone (elu(1)) has a batch axis of length 1, not
-        # count: its branch is the same at every sample, so it is broadcast.
         tokens = [np.reshape(np.broadcast_to(
             apply_branch(node, [computed[id(a)] for a in node.args]),
-            (count,) + np.shape(computed[id(node)])[1:]), (count, -1)) for node in self.kinked]
+            np.shape(computed[id(node)])), (count, -1)) for node in self.kinked]
         return out, np.concatenate(tokens, axis=1), computed
 
     def rounding_noise(self, copies: int = 8) -> np.ndarray:
