@@ -27,6 +27,7 @@ literals, scalars before vectors, the first op of the list, fewer nodes.
 
 from __future__ import annotations
 
+import functools
 import math
 import weakref
 from dataclasses import dataclass
@@ -140,27 +141,38 @@ def _first_applicable(group: list[str], start: int, args: list[_Node]):
     return None
 
 
-def _extend(names: list[str]):
-    groups = {1: [n for n in names if OPS[n].arity == 1], 2: [n for n in names if OPS[n].arity == 2]}
+@st.composite
+def _apply(draw, children, group: tuple, arity: int) -> _Node:
+    """An op of ``group`` applied to ``arity`` trees drawn from ``children``."""
+    args = [draw(children) for _ in range(arity)]
+    op = _first_applicable(group, draw(st.integers(0, len(group) - 1)), args)
+    if op is None:
+        return args[0]   # nothing applies to these bounds: keep the first argument
+    params = draw(_params(op, [a.bounds.shape for a in args]))
+    result = bound(op.name, [a.bounds for a in args], params)
+    if result is None:   # an axis the argument does not have
+        params = dict(op.params)
+        result = bound(op.name, [a.bounds for a in args], params)
+    return _Node(Apply(op, tuple(a.tree for a in args), params), result)
+
+
+def _extend(names: tuple):
+    groups = {1: tuple(n for n in names if OPS[n].arity == 1),
+              2: tuple(n for n in names if OPS[n].arity == 2)}
 
     def extend(children):
-        @st.composite
-        def apply(draw, arity):
-            group = groups[arity]
-            args = [draw(children) for _ in range(arity)]
-            op = _first_applicable(group, draw(st.integers(0, len(group) - 1)), args)
-            if op is None:
-                return args[0]   # nothing applies to these bounds: keep the first argument
-            params = draw(_params(op, [a.bounds.shape for a in args]))
-            result = bound(op.name, [a.bounds for a in args], params)
-            if result is None:   # an axis the argument does not have
-                params = dict(op.params)
-                result = bound(op.name, [a.bounds for a in args], params)
-            return _Node(Apply(op, tuple(a.tree for a in args), params), result)
-
-        return st.one_of(*[apply(arity) for arity, group in groups.items() if group])
+        return st.one_of(*[_apply(children, group, arity) for arity, group in groups.items() if group])
 
     return extend
+
+
+@functools.lru_cache(maxsize=512)
+def _trees(signature: tuple, names: tuple, max_leaves: int, shapes: tuple) -> st.SearchStrategy:
+    """The recursive strategy of trees over one signature, built once: building a
+    strategy costs far more than drawing from it.  (``shapes`` is only part of
+    the key: a tree's leaves are shared by the trees drawn with the same key, and
+    a tree remembers the shapes it was drawn for.)"""
+    return st.recursive(_leaves(dict(signature)), _extend(names), max_leaves=max_leaves)
 
 
 def _scalar_root(node: _Node, signature: dict) -> _Node:
@@ -199,15 +211,16 @@ def expressions(ops: Optional[Iterable[str]] = None, variables: Sequence[str] = 
         if len(shape) > 2 or any(n < 1 for n in shape):
             raise InvalidArgument(f"shapes: variables are scalars, vectors or matrices, got {shape}")
 
-    @st.composite
-    def build(draw):
-        signature = draw(_signature(variable_names, shapes))
-        node = draw(st.recursive(_leaves(signature), _extend(names), max_leaves=max_leaves))
-        node = _scalar_root(node, signature)
-        _SIGNATURES[node.tree] = signature, max(math.prod(shape) for shape in shapes)
-        return node.tree
+    return _expressions(tuple(names), tuple(variable_names), max_leaves, tuple(shapes))
 
-    return build()
+
+@st.composite
+def _expressions(draw, names: tuple, variable_names: tuple, max_leaves: int, shapes: tuple) -> Expr:
+    signature = draw(_signature(variable_names, shapes))
+    node = draw(_trees(tuple(signature.items()), names, max_leaves, shapes))
+    node = _scalar_root(node, signature)
+    _SIGNATURES[node.tree] = signature, max(math.prod(shape) for shape in shapes)
+    return node.tree
 
 
 def _on_kinks(box: Interval) -> list[float]:
@@ -220,17 +233,23 @@ def _near_kinks(box: Interval) -> list[float]:
     return [v + d for v in _on_kinks(box) for d in NEAR if box.lo <= v + d <= box.hi]
 
 
+@functools.lru_cache(maxsize=256)
 def _entries(box: Interval, shape: tuple, count: int, kink_heavy: bool) -> st.SearchStrategy:
     """An array of ``shape`` from ``count`` drawn entries (the most any shape the
     variable could have takes), using the last ones.  Drawing as many entries
     whatever the shape keeps the values in place when a shrink makes a matrix a
     vector or a scalar; using the last ones keeps the entry that matters, since
     the shrinker leaves zeros in front."""
-    anywhere = st.floats(box.lo, box.hi)
-    on, near = st.sampled_from(_on_kinks(box)), st.sampled_from(_near_kinks(box))
+    # Values shrink towards 1 rather than 0: many wrong rules agree with the right
+    # one at 0 (1 - tanh and 1 - tanh**2), and 0 is still drawn as a kink value.
+    anywhere = st.floats(box.lo - 1.0, box.hi - 1.0).map(lambda u: u + 1.0)
+    kinks, near = _on_kinks(box), _near_kinks(box)
+    # The first kink value (0 where the box holds it: relu, abs) half the time.
+    on = st.one_of(st.just(kinks[0]), st.sampled_from(kinks))
+    close = st.one_of(st.sampled_from(near[:len(NEAR)]), st.sampled_from(near))
     # One entry in three is on a kink and one in three near one (kink_heavy), or
     # one in six on and one in six near.
-    entry = st.one_of(on, near, anywhere) if kink_heavy else st.one_of(anywhere, anywhere, on, near)
+    entry = st.one_of(on, close, anywhere) if kink_heavy else st.one_of(anywhere, anywhere, on, close)
     size = math.prod(shape)
     return st.lists(entry, min_size=count, max_size=count).map(
         lambda xs: np.array(xs[count - size:], dtype=np.float64).reshape(shape))
@@ -276,25 +295,31 @@ def points(expr: Expr, kink_heavy: bool = False) -> st.SearchStrategy:
     variables in [-3, 3]).  Entries are often exactly on a kink or a tie, or a hair
     away; with ``kink_heavy`` most of them are."""
     signature, count = _signature_of(expr)
+    return _points(tuple(signature.items()), count, tuple(used_variables(expr)), kink_heavy)
 
-    @st.composite
-    def build(draw):
-        # Values are drawn for every declared variable, used or not, in a fixed
-        # order: a shrink that drops a variable from the tree (tanh(x + y) to
-        # tanh(y)) then leaves the other variables' values as they were.
-        point: dict[str, np.ndarray] = {}
-        for name, (shape, box) in signature.items():
-            earlier = [other for other, (s, b) in signature.items()
-                       if other in point and s == shape and b == box]
-            if earlier and draw(st.booleans() if not kink_heavy else st.sampled_from([True, True, False])):
-                # A tie: the same value as an earlier variable (max(x, y) at x == y).
-                point[name] = point[draw(st.sampled_from(earlier))].copy()
-            else:
-                point[name] = draw(_entries(box, shape, count, kink_heavy))
-        return {name: point[name] for name in used}
 
-    used = used_variables(expr)
-    return build()
+@st.composite
+def _points(draw, signature: tuple, count: int, used: tuple, kink_heavy: bool) -> dict:
+    # Values are drawn for every declared variable, used or not, in a fixed
+    # order: a shrink that drops a variable from the tree (tanh(x + y) to
+    # tanh(y)) then leaves the other variables' values as they were.
+    point: dict[str, np.ndarray] = {}
+    for name, (shape, box) in signature:
+        earlier = [other for other, (s, b) in signature if other in point and s == shape and b == box]
+        if earlier and draw(_TIE_HEAVY if kink_heavy else _TIE):
+            # A tie, or nearly one: an earlier variable's value, as it is or
+            # nudged (max(x, y) at x == y, and a hair away).
+            value = point[draw(st.sampled_from(earlier))]
+            nudge = draw(_NUDGE)
+            inside = (box.lo <= value + nudge) & (value + nudge <= box.hi)
+            point[name] = np.where(inside, value + nudge, value - nudge)
+        else:
+            point[name] = draw(_entries(box, shape, count, kink_heavy))
+    return {name: point[name] for name in used}
+
+
+_TIE, _TIE_HEAVY = st.booleans(), st.sampled_from([True, True, False])
+_NUDGE = st.sampled_from((0.0,) + NEAR)
 
 
 def problems(ops: Optional[Iterable[str]] = None, variables: Sequence[str] = ("x", "y"),
