@@ -30,7 +30,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed as hypothesis_seed, settings
 
 from .harness import DISCREPANCY, ERROR, CheckResult
-from .strategies import ARRAYS, Drawn, problems
+from .strategies import ARRAYS, SCALARS, Drawn, problems
 
 
 @dataclass
@@ -57,9 +57,16 @@ class FuzzResult:
     examples: int
     seed: int
     ops: Optional[list[str]]
+    options: str = ""     # the other command-line options that shape the examples
     counts: Counter = field(default_factory=Counter)
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
+
+    @property
+    def command(self) -> str:
+        """The command that draws the same examples again."""
+        ops = f" --ops {','.join(self.ops)}" if self.ops else ""
+        return f"diffcheck fuzz --examples {self.examples} --seed {self.seed}{ops}{self.options}"
 
     @property
     def exit_status(self) -> int:
@@ -107,7 +114,11 @@ def run_fuzz(examples: int, seed: int, ops: Optional[Sequence[str]] = None, *,
     (``stage == "search"``) and each shrinking attempt (``"shrink"``)."""
     started = time.perf_counter()
     strategy = problems(ops, max_leaves=max_leaves, shapes=shapes, kink_heavy=kink_heavy)
-    result = FuzzResult(examples, seed, list(ops) if ops else None)
+    options = "".join([f" --max-leaves {max_leaves}" if max_leaves != 8 else "",
+                       " --scalars" if tuple(shapes) == SCALARS else "",
+                       " --kinks" if kink_heavy else "",
+                       "".join(f" --backend {b}" for b in backends or ())])
+    result = FuzzResult(examples, seed, list(ops) if ops else None, options)
     found: dict[tuple, Failure] = {}
 
     @hypothesis_seed(seed)
@@ -166,8 +177,7 @@ def _toml_value(value) -> str:
 def case_file_text(failure: Failure, number: int, result: FuzzResult) -> str:
     """A case file holding one failure: the shrunk expression at its point."""
     drawn = failure.drawn
-    ops = f" --ops {','.join(result.ops)}" if result.ops else ""
-    command = f"diffcheck fuzz --examples {result.examples} --seed {result.seed}{ops}"
+    command = result.command
     variables = ", ".join(f"{name} = {_toml_value(v)}" for name, v in drawn.point.items())
     wrt = ", ".join(_toml_string(name) for name in drawn.wrt)
     note = (f"{failure.verdict}: {failure.reason}" if failure.shrunk else
