@@ -58,7 +58,8 @@ class FuzzResult:
     seed: int
     ops: Optional[list[str]]
     options: str = ""     # the other command-line options that shape the examples
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter = field(default_factory=Counter)     # examples by verdict
+    on_kinks: Counter = field(default_factory=Counter)   # those on a kink or a tie, by verdict
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -88,16 +89,17 @@ def failure_kind(result: CheckResult) -> Optional[tuple]:
     return None
 
 
-def check_one(drawn: Drawn, backends=None) -> tuple[str, str, Optional[tuple]]:
-    """(verdict, reason, failure kind) of one drawn problem.  An exception out of
-    the check itself is a failure of kind ("exception", its type)."""
+def check_one(drawn: Drawn, backends=None) -> tuple[str, str, Optional[tuple], bool]:
+    """(verdict, reason, failure kind, whether the point is on a kink) of one drawn
+    problem.  An exception out of the check itself is a failure of kind
+    ("exception", its type)."""
     from .batch import check_points
     try:
         result = check_points(drawn.expr, [drawn.point], backends=backends)[0]
     except Exception as err:  # noqa: BLE001 - a crash of the harness is itself a finding
         name = type(err).__name__
-        return "exception", f"{name}: {err}", ("exception", (name,))
-    return result.verdict, result.reason, failure_kind(result)
+        return "exception", f"{name}: {err}", ("exception", (name,)), False
+    return result.verdict, result.reason, failure_kind(result), bool(result.kinks)
 
 
 def _settings(examples: int, phases) -> settings:
@@ -125,8 +127,9 @@ def run_fuzz(examples: int, seed: int, ops: Optional[Sequence[str]] = None, *,
     @_settings(examples, [Phase.generate])
     @given(strategy)
     def search(drawn):
-        verdict, reason, kind = check_one(drawn, backends)
+        verdict, reason, kind, on_kink = check_one(drawn, backends)
         result.counts[verdict] += 1
+        result.on_kinks[verdict] += on_kink
         if kind is not None:
             if kind in found:
                 found[kind].occurrences += 1
@@ -148,7 +151,7 @@ def _shrink(failure: Failure, strategy, examples, seed, backends, progress) -> N
     @_settings(examples, [Phase.generate, Phase.shrink])
     @given(strategy)
     def same_kind(drawn):
-        verdict, reason, kind = check_one(drawn, backends)
+        verdict, reason, kind, _ = check_one(drawn, backends)
         if progress:
             progress("shrink", 1)
         if kind == failure.kind:

@@ -190,18 +190,20 @@ def _scalar_root(node: _Node, signature: dict) -> _Node:
 
 
 @st.composite
-def _signature(draw, names: list[str], shapes: Sequence[tuple]) -> dict:
-    return {name: (draw(st.sampled_from(list(shapes))), draw(st.sampled_from([SIGNED, POSITIVE])))
-            for name in names}
+def _signature(draw, names: tuple, shapes: tuple, boxes: tuple) -> dict:
+    return {name: (draw(st.sampled_from(shapes)), draw(st.sampled_from(boxes))) for name in names}
 
 
 def expressions(ops: Optional[Iterable[str]] = None, variables: Sequence[str] = ("x", "y"),
-                max_leaves: int = 8, shapes: Sequence[tuple] = ARRAYS) -> st.SearchStrategy:
+                max_leaves: int = 8, shapes: Sequence[tuple] = ARRAYS,
+                boxes: Sequence[Interval] = (SIGNED, POSITIVE)) -> st.SearchStrategy:
     """Strategy of scalar expression trees (:mod:`diffcheck.expr` nodes) over ``ops``
     (names from :data:`diffcheck.ops.OPS`; default: all) and ``variables``, with at
     most ``max_leaves`` leaves.  Each variable takes one of ``shapes`` (default:
     scalar, a 3-vector or a 2x3 matrix; :data:`SCALARS` for scalars only); a
-    non-scalar result is summed.  Use :func:`points` to draw points for a tree."""
+    non-scalar result is summed.  Each variable's entries lie in one of ``boxes``
+    (:class:`~diffcheck.bounds.Interval`), which decide the ops that apply to it.
+    Use :func:`points` to draw points for a tree."""
     names = _op_names(ops)
     variable_names = _check_variables(variables)
     if max_leaves < 1:
@@ -211,12 +213,16 @@ def expressions(ops: Optional[Iterable[str]] = None, variables: Sequence[str] = 
         if len(shape) > 2 or any(n < 1 for n in shape):
             raise InvalidArgument(f"shapes: variables are scalars, vectors or matrices, got {shape}")
 
-    return _expressions(tuple(names), tuple(variable_names), max_leaves, tuple(shapes))
+    boxes = tuple(boxes)
+    if not boxes or not all(isinstance(b, Interval) and b.lo < b.hi for b in boxes):
+        raise InvalidArgument(f"boxes must be Intervals with lo < hi, got {boxes!r}")
+    return _expressions(tuple(names), tuple(variable_names), max_leaves, tuple(shapes), boxes)
 
 
 @st.composite
-def _expressions(draw, names: tuple, variable_names: tuple, max_leaves: int, shapes: tuple) -> Expr:
-    signature = draw(_signature(variable_names, shapes))
+def _expressions(draw, names: tuple, variable_names: tuple, max_leaves: int, shapes: tuple,
+                 boxes: tuple) -> Expr:
+    signature = draw(_signature(variable_names, shapes, boxes))
     node = draw(_trees(tuple(signature.items()), names, max_leaves, shapes))
     node = _scalar_root(node, signature)
     _SIGNATURES[node.tree] = signature, max(math.prod(shape) for shape in shapes)
@@ -307,9 +313,11 @@ def _points(draw, signature: tuple, count: int, used: tuple, kink_heavy: bool) -
     for name, (shape, box) in signature:
         earlier = [other for other, (s, b) in signature if other in point and s == shape and b == box]
         if earlier and draw(_TIE_HEAVY if kink_heavy else _TIE):
-            # A tie, or nearly one: an earlier variable's value, as it is or
-            # nudged (max(x, y) at x == y, and a hair away).
+            # A tie, or nearly one: an earlier variable's value (or its negative),
+            # as it is or nudged (max(x, y) at x == y, and a hair away).
             value = point[draw(st.sampled_from(earlier))]
+            if box.lo == -box.hi and draw(st.booleans()):
+                value = -value   # x + y at x == -y: relu(x + y) on its kink
             nudge = draw(_NUDGE)
             inside = (box.lo <= value + nudge) & (value + nudge <= box.hi)
             point[name] = np.where(inside, value + nudge, value - nudge)
@@ -326,6 +334,8 @@ def problems(ops: Optional[Iterable[str]] = None, variables: Sequence[str] = ("x
              max_leaves: int = 8, shapes: Sequence[tuple] = ARRAYS,
              kink_heavy: bool = False) -> st.SearchStrategy:
     """Strategy of :class:`Drawn` problems: an expression from :func:`expressions`
-    and a point from :func:`points` inside its domain."""
-    trees = expressions(ops, variables, max_leaves, shapes)
+    and a point from :func:`points` inside its domain.  With ``kink_heavy``,
+    variables take signed values only (kinks at 0 are inside their boxes) and
+    most entries sit on or near kinks and ties."""
+    trees = expressions(ops, variables, max_leaves, shapes, (SIGNED,) if kink_heavy else (SIGNED, POSITIVE))
     return trees.flatmap(lambda tree: points(tree, kink_heavy).map(lambda point: Drawn(tree, point)))

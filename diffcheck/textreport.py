@@ -128,8 +128,10 @@ def print_fuzz(result, console: Console | None = None) -> None:
     table = Table(title_justify="left")
     table.add_column("verdict")
     table.add_column("examples", justify="right")
+    table.add_column("on a kink or tie", justify="right")
     for verdict, count in sorted(result.counts.items(), key=lambda item: -item[1]):
-        table.add_row(Text(verdict, style=VERDICT_STYLE.get(verdict, "bold red")), str(count))
+        table.add_row(Text(verdict, style=VERDICT_STYLE.get(verdict, "bold red")), str(count),
+                      str(result.on_kinks[verdict]))
     console.print(table)
     if not result.failures:
         console.print(Text("no failures", style="bold green"))
