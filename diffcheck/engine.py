@@ -33,7 +33,15 @@ def record(node: Apply, parents: list[Tensor], perturb=None) -> Tensor:
     """Apply ``node``'s op to ``parents`` and remember how to differentiate it."""
     value = apply_numpy(node, [p.value for p in parents])
     if perturb is not None:
-        value = perturb(value)
+        # An op that adds up many terms (sum, mean, matmul) rounds its partial
+        # sums in an order another method need not share: its rounding is up to
+        # an ulp of the terms' magnitudes (the op over the arguments' absolute
+        # values), not of its result.  sum(x) at [1e-6, -1e-6, -1.000000001, 1,
+        # 0, 1e-9] is -8.3e-17 in NumPy's order and exactly 0 in torch's.
+        if node.op.elementwise:
+            value = perturb(value)
+        else:
+            value = perturb(value, apply_numpy(node, [np.abs(p.value) for p in parents]))
     requires = node.op.differentiable and any(p.requires_grad for p in parents)
     return Tensor(value, node, tuple(parents), requires)
 
@@ -96,8 +104,10 @@ def value_and_grad(expr: Expr, values: dict[str, np.ndarray], wrt: list[str],
     Values are cast to ``dtype`` (constants too), so the whole computation runs in
     that precision.  A variable the output does not depend on gets a zero gradient.
     ``perturb(array)``, when given, moves every op's result and every gradient
-    contribution (Monte Carlo arithmetic: the harness moves each by one rounding
-    at random to see how far rounding anywhere can move the answer).
+    contribution (a reduction's result with ``perturb(array, magnitude)``, the
+    magnitude its rounding can reach: see :func:`record`): Monte Carlo arithmetic, the
+    harness moving each by one rounding at random to see how far rounding
+    anywhere can move the answer.
     """
     built: dict[int, Tensor] = {}
     with np.errstate(all="ignore"):   # overflow to inf in a narrow dtype is a result

@@ -301,7 +301,8 @@ def rounding_scale(problem: Problem, point, engine_result: Gradient | None = Non
     another method's different order of operations is not); in float32, scaled
     down by the ratio of the two epsilons (the same sensitivity with rounding 2**29
     times larger, so luck rarely hides it); and in float64 with every op's result
-    and every gradient contribution moved by one rounding at random
+    and every gradient contribution moved by one rounding at random (a reduction's
+    result by one rounding of its terms' magnitudes)
     (:data:`MCA_COPIES` seeded copies: what any other correct order of operations
     could get, such as torch computing ``1 - s`` from a sigmoid ``s`` one unit
     away from the engine's).  Where extended precision is unavailable, zero (the
@@ -313,9 +314,16 @@ def rounding_scale(problem: Problem, point, engine_result: Gradient | None = Non
         return 0.0, zeros
     rng = np.random.default_rng(MCA_SEED)
 
-    def jitter(value):
+    def jitter(value, magnitude=None):
+        # One rounding of ``value``, or of ``magnitude`` where the engine says the
+        # op's own rounding reaches further (a sum of terms that cancel).
         value = np.asarray(value)
-        return value * (1.0 + rng.choice((-EPS, EPS), size=value.shape))
+        step = rng.choice((-EPS, EPS), size=value.shape)
+        if magnitude is None:
+            return value * (1.0 + step)
+        with np.errstate(all="ignore"):
+            moved = value + np.abs(magnitude) * step
+        return np.where(np.isfinite(value), moved, value)
 
     try:
         if engine_result is not None and engine_result.ok:

@@ -2,6 +2,7 @@
 
 ::
 
+    import diffcheck
     from hypothesis import given
     from diffcheck.strategies import problems
 
@@ -19,10 +20,12 @@ away from zero), so :func:`points` can draw any values from the boxes.
 
 Points deliberately land on and near kinks and ties: entries are often exactly
 0 or a small integer (``relu(x)``, ``abs(x - 1)``), or a hair away from one, and
-a variable often takes another's value (``max(x, y)`` at ``x == y``).
+a variable often takes another's value or its negative (``max(x, y)`` at
+``x == y``, ``relu(x + y)`` at ``x == -y``).
 
 Strategies shrink toward readable failures: variables before literals, small
-literals, scalars before vectors, the first op of the list, fewer nodes.
+literals, scalars before vectors, values towards 1, the first op of the list,
+fewer nodes.
 """
 
 from __future__ import annotations

@@ -65,3 +65,14 @@ def test_a_kink_the_gradient_does_not_feel_agrees():
     # says agree there, and nondifferentiable for relu(x) itself.
     assert check_expr("relu(x)**2", {"x": 0.0}).verdict == AGREE
     assert check_expr("relu(x)", {"x": 0.0}).verdict == NONDIFFERENTIABLE
+
+
+def test_a_sum_whose_terms_cancel_is_not_a_false_alarm():
+    # Found by `diffcheck fuzz --examples 3000 --seed 12 --kinks --ops ...`: the
+    # exact sum is -8.27e-17 (NumPy's pairwise order gets it), torch's order gives
+    # 0.  Both are within a rounding of the terms (about 3 * 2.2e-16), so this is
+    # agreement, not a discrepancy in torch's value.
+    x = [[1e-06, -1e-06, -1.000000001], [1.0, 0.0, 1e-09]]
+    result = check_expr("sum(x)", {"x": x})
+    assert result.verdict == AGREE, result.reason
+    assert result.results["torch"].value == 0.0 and result.results["symbolic"].value < -8e-17
