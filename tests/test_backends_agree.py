@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from hypothesis import HealthCheck, given, seed, settings, strategies as st
 
 from diffcheck.batch import check_points
 from diffcheck.harness import AGREE, NONDIFFERENTIABLE, check_expr
-from diffcheck.strategies import expressions, points, problems
+from diffcheck.strategies import Drawn, expressions, points, problems
 
 EXAMPLES = int(os.environ.get("DIFFCHECK_EXAMPLES", "100"))
 SEED = os.environ.get("DIFFCHECK_SEED")
@@ -41,14 +43,15 @@ def describe(expr, point, result) -> str:
 
 
 @dogfood(EXAMPLES)
-@given(expressions().flatmap(lambda tree: st.tuples(st.just(tree),
-                                                    st.lists(points(tree), min_size=1, max_size=3))))
+@given(expressions().flatmap(
+    lambda tree: st.lists(points(tree), min_size=1, max_size=3).map(
+        lambda at: [Drawn(tree, point) for point in at])))
 def test_the_methods_agree_on_generated_problems(drawn):
     # Several points of one expression go through check_points together, as a
     # property-based run would send them.
-    tree, at = drawn
-    for point, result in zip(at, check_points(tree, at)):
-        assert result.verdict in (AGREE, NONDIFFERENTIABLE), describe(tree, point, result)
+    results = check_points(drawn[0].expr, [d.point for d in drawn])
+    for one, result in zip(drawn, results):
+        assert result.verdict in (AGREE, NONDIFFERENTIABLE), describe(one.expr, one.point, result)
 
 
 @dogfood(max(1, EXAMPLES // 2))
@@ -76,3 +79,12 @@ def test_a_sum_whose_terms_cancel_is_not_a_false_alarm():
     result = check_expr("sum(x)", {"x": x})
     assert result.verdict == AGREE, result.reason
     assert result.results["torch"].value == 0.0 and result.results["symbolic"].value < -8e-17
+
+
+def test_a_detached_literal_at_several_points():
+    # Found by DIFFCHECK_EXAMPLES=3000: the numeric method held detach(1) at its
+    # value with a batch axis of length 1 and failed at the second point.
+    # d/dx (1 + x) = 1 everywhere.
+    results = check_points("detach(1) + x", [{"x": 0.0}, {"x": 2.0}])
+    assert [r.verdict for r in results] == [AGREE, AGREE]
+    assert [float(r.results["numeric"].gradients["x"]) for r in results] == pytest.approx([1.0, 1.0])

@@ -291,7 +291,10 @@ class PointSampler:
         self.stacked = {name: np.stack([np.asarray(p[name], dtype=np.float64) for p in points])
                         for name in self.names}
         self.kinked = _kinked_nodes(problem)
-        self.frozen = stopped_values(problem, self.stacked, batch=True)
+        # A detach of literals alone (detach(1)) has a batch axis of length 1:
+        # spread over the points, it is indexed like the others.
+        self.frozen = {k: np.broadcast_to(v, (len(points),) + np.shape(v)[1:])
+                       for k, v in stopped_values(problem, self.stacked, batch=True).items()}
         self.point_size = max(1, sum(int(np.prod(problem.shapes[n], dtype=int)) for n in self.names))
         self.values, self.tokens, _ = self.evaluate(self.stacked, np.arange(len(points)))
         self.scale = self.rounding_noise() / EPS
