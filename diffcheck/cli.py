@@ -123,8 +123,8 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, 
         try:
             files = load_all(list(paths) or settings.paths)
         except KeyboardInterrupt:
-            errors.print("diffcheck: interrupted while reading the case files; nothing was checked "
-                         "and no report was written", markup=False, highlight=False)
+            click.echo("diffcheck: interrupted while reading the case files; nothing was checked "
+                       "and no report was written", err=True)
             sys.exit(caught.exit_status or INTERRUPTED)
         for case_file in files:
             for error in case_file.errors:
