@@ -146,13 +146,15 @@ def _address_space() -> int:
 
 
 def _exit_with_parent() -> None:
-    """End this worker if the process that started it dies (killed with SIGKILL, say),
-    even in the middle of a case that would never end by itself."""
-    parent = os.getppid()
+    """End this worker if the audit process dies (killed with SIGKILL, say), even in
+    the middle of a case that would never end by itself.  The audit process, not the
+    fork server (which lives as long as its children do), is the one watched."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
 
     def watch():
-        while os.getppid() == parent:
-            time.sleep(0.5)
+        wait([parent.sentinel])
         os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
@@ -170,7 +172,10 @@ class _Worker:
 
     def give(self, index: int, case) -> None:
         self.index, self.started = index, time.monotonic()
-        _send(self.conn, (index, case))
+        try:
+            _send(self.conn, (index, case))
+        except OSError:
+            pass   # it died: the pool finds it dead with this case, and reports that
 
     def discard(self) -> None:
         """End a worker whose case ended badly (it may be stuck, dying or dead)."""
@@ -227,10 +232,14 @@ class WorkerPool:
                                   harness.TOLERANCES, codecases.imports_allowed())
         pending = deque(range(len(cases)))
         try:
-            self._workers = [_Worker(ctx, settings) for _ in range(min(self.jobs, len(cases)))]
+            for _ in range(min(self.jobs, len(cases))):
+                self._workers.append(_Worker(ctx, settings))
             while True:
-                for worker in self._workers:
+                for position, worker in enumerate(self._workers):
                     if worker.index is None and pending:
+                        if not worker.process.is_alive():   # died between two cases
+                            worker.discard()
+                            worker = self._workers[position] = _Worker(ctx, settings)
                         index = pending.popleft()
                         worker.give(index, cases[index])
                 busy = [w for w in self._workers if w.index is not None]

@@ -134,6 +134,21 @@ def test_a_signal_mid_audit_leaves_valid_reports_of_the_cases_finished(work, sig
     assert [pid for pid in helpers if running(pid)] == []   # no orphans
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the workers through /proc")
+def test_workers_do_not_outlive_an_audit_killed_outright(work):
+    process = start("interrupted.toml", "--jobs", "2", "--report-dir", "out", *FAST)
+    wait_for_line(process, r"^\[2/3\] ")
+    helpers = descendants(process.pid)
+    os.kill(process.pid, signal.SIGKILL)   # no handler runs: the workers must notice by themselves
+    assert process.wait(60) == -signal.SIGKILL
+    process.stderr.close()
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert helpers and [pid for pid in helpers if running(pid)] == []
+    assert list((work / "out").iterdir()) == []   # nothing half-written
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_while_reading_case_files_is_one_line_and_keeps_the_earlier_report(work, monkeypatch, signum):
     (work / "out").mkdir()
