@@ -115,7 +115,8 @@ class InProcess:
             try:
                 yield index, check_case(case, backends, profiles)
             except MemoryError as err:
-                yield index, CaseResult(case, outcome=RESOURCE_LIMIT, reason=f"ran out of memory: {type(err).__name__}: {err}",
+                reason = f"ran out of memory: {type(err).__name__}: {err}"
+                yield index, CaseResult(case, outcome=RESOURCE_LIMIT, reason=reason,
                                         seconds=time.perf_counter() - started)
 
 

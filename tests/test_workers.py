@@ -160,3 +160,20 @@ def test_bad_settings_for_jobs_and_limits_name_the_setting(tmp_path, line, messa
     (tmp_path / "pyproject.toml").write_text(f"[tool.diffcheck]\n{line}\n")
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
         load_settings(tmp_path)
+
+
+def test_a_memory_error_in_the_audit_process_is_the_cases_resource_limit(tmp_path):
+    import resource
+
+    from diffcheck.workers import _address_space
+    files = load(tmp_path, SQUARE, hungry(), LINE)
+    run_audit(load(tmp_path, SQUARE), FAST)   # what the cases use is loaded before the limit
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (_address_space() + 300 * 2**20, hard))
+    try:
+        audit = run_audit(files, FAST)
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    assert outcomes(audit) == {"square": "finished", "hungry": RESOURCE_LIMIT, "line": "finished"}
+    assert audit.cases[1].reason.startswith("ran out of memory: MemoryError")
+    assert_the_others_were_checked(audit)
