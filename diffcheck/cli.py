@@ -78,7 +78,13 @@ def check(expression, assignments, wrt, fmt):
 @click.option("--allow-import", is_flag=True,
               help="Import and run the Python code that cases name (callable = \"module:function\"); "
                    "without it such cases are refused.")
-def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import):
+@click.option("--shard", metavar="I/N", callback=lambda ctx, param, value: _parse_shard(value),
+              help="Check only shard I of N: a fixed slice of the cases, by a stable hash of each "
+                   "case's file and name (combine the shards' reports with diffcheck merge).")
+@click.option("--executor", "executor_name", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Where cases are checked: on this machine, or on a Dask cluster.")
+@click.option("--scheduler", metavar="ADDRESS", help="The Dask scheduler's address (with --executor dask).")
+def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, shard, executor_name, scheduler):
     """Audit case files (default: [tool.diffcheck] paths, else cases/): cross-check every
     case with the four methods and check every claim of the documents."""
     from rich.console import Console
@@ -100,6 +106,8 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import):
             raise click.UsageError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
     report_dir = report_dir or settings.report_dir
     formats = list(formats) or settings.formats or list(DEFAULT_FORMATS)
+    if (executor_name == "dask") != bool(scheduler):
+        raise click.UsageError("--executor dask and --scheduler ADDRESS go together")
     if report_dir:
         prepare_directory(report_dir)   # fail before the work, not after it
     errors = Console(stderr=True)
@@ -107,9 +115,23 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import):
     for case_file in files:
         for error in case_file.errors:
             errors.print(f"diffcheck: error: {error}", markup=False, highlight=False)
+    selection = None
+    if shard:
+        from .shards import select
+        selection = select(files, shard, backends)
+        files = selection.files
+        errors.print(f"shard {shard}: {len(selection.positions)} of the {selection.total} cases",
+                     markup=False, highlight=False)
+    executor = None
+    if executor_name == "dask":
+        from .daskexecutor import DaskExecutor
+        executor = DaskExecutor(scheduler)   # connects now: an unreachable cluster fails before the work
     total = sum(len(f.cases) for f in files)
-    result = _run_with_progress(files, backends, total, errors, quiet, profiles="html" in formats and report_dir)
+    profiles = bool("html" in formats and report_dir)
+    result = _run_with_progress(files, backends, total, errors, quiet, profiles, executor)
     record = audit_record(result)
+    if selection:
+        record["shard"] = selection.record(result.cases, plots=profiles)
     if not quiet:
         from .textreport import print_audit
         print_audit(record, Console())
@@ -123,12 +145,12 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import):
     sys.exit(0 if exit_zero and status == FOUND else status)
 
 
-def _run_with_progress(files, backends, total, console, quiet, profiles):
+def _run_with_progress(files, backends, total, console, quiet, profiles, executor=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .audit import run_audit
     if quiet:
-        return run_audit(files, backends, profiles=bool(profiles))
+        return run_audit(files, backends, profiles=bool(profiles), executor=executor)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("checking cases", total=total)
@@ -136,4 +158,53 @@ def _run_with_progress(files, backends, total, console, quiet, profiles):
         def advance(case, result):
             progress.update(task, advance=1, description=f"checking {case.name[:40]}")
 
-        return run_audit(files, backends, progress=advance, profiles=bool(profiles))
+        return run_audit(files, backends, progress=advance, profiles=bool(profiles), executor=executor)
+
+
+def _parse_shard(value):
+    if value is None:
+        return None
+    from .shards import parse_shard
+    try:
+        return parse_shard(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="'--shard'") from None
+
+
+@main.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--report-dir", type=click.Path(file_okay=False), default=None,
+              help="Write the merged reports here (default: [tool.diffcheck] report_dir).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["json", "md", "junit", "html"]),
+              help="Report formats to write (repeatable; default: [tool.diffcheck] formats, else all; "
+                   "html only if the shards computed its plots).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when claims are wrong or methods disagree.")
+@click.option("--quiet", "-q", is_flag=True, help="No tables; reports and exit status only.")
+def merge(reports, report_dir, formats, exit_zero, quiet):
+    """Combine the JSON reports of an audit's shards (diffcheck audit --shard I/N) into
+    the reports of the whole audit; the exit status is the whole audit's."""
+    from rich.console import Console
+
+    from .config import load_settings
+    from .merge import merge_files, report_formats
+    from .reporting import DEFAULT_FORMATS, write_reports
+
+    settings = load_settings()
+    report_dir = report_dir or settings.report_dir
+    if not report_dir:
+        raise click.UsageError("no report directory: give --report-dir DIR")
+    record = merge_files(reports)
+    errors = Console(stderr=True)
+    chosen, note = report_formats(record, list(formats), settings.formats or list(DEFAULT_FORMATS))
+    if note:
+        errors.print(f"diffcheck: {note}", markup=False, highlight=False)
+    if not quiet:
+        from .textreport import print_audit
+        print_audit(record, Console())
+    for path in write_reports(record, report_dir, chosen):
+        if not quiet:
+            errors.print(f"wrote {path}", markup=False, highlight=False)
+    status = record["summary"]["exit_status"]
+    if not record["complete"]:
+        sys.exit(INTERRUPTED)
+    sys.exit(0 if exit_zero and status == FOUND else status)

@@ -175,7 +175,9 @@ def wording(record: dict) -> dict:
     if record.get("source") == "pytest":
         return {"title": "diffcheck checks in a pytest run", "document": "test file", "case": "test",
                 "claims": False}
-    return {"title": "diffcheck audit", "document": "document", "case": "case", "claims": True}
+    shard = record.get("shard")   # one shard of an audit (diffcheck audit --shard I/N)
+    title = f"diffcheck audit, shard {shard['index']} of {shard['count']}" if shard else "diffcheck audit"
+    return {"title": title, "document": "document", "case": "case", "claims": True}
 
 
 def run_record(started: float, seconds: float, case_seconds: dict[str, float]) -> dict:
