@@ -75,7 +75,7 @@ class DaskExecutor:
                 future = self.client.submit(check_on_worker, case, backends, profiles, settings,
                                             key=f"diffcheck-{run_id}-{index}", pure=False)
                 futures[future] = index
-            for future in distributed.as_completed(futures):
+            for future in distributed.as_completed(futures, loop=self.client.loop):
                 yield futures[future], future.result()
         finally:
             pending = [future for future in futures if not future.done()]
