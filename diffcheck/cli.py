@@ -120,8 +120,9 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, 
         from .shards import select
         selection = select(files, shard, backends)
         files = selection.files
-        errors.print(f"shard {shard}: {len(selection.positions)} of the {selection.total} cases",
-                     markup=False, highlight=False)
+        if not quiet:
+            errors.print(f"shard {shard}: {len(selection.positions)} of the {selection.total} cases",
+                         markup=False, highlight=False)
     executor = None
     if executor_name == "dask":
         from .daskexecutor import DaskExecutor

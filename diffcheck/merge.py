@@ -87,7 +87,7 @@ def merge_records(named: list[tuple[str, dict]]) -> dict:
             raise MergeError(f"{first_name} is shard {_name(first)} but {name} is shard {_name(record)}")
         if shard["fingerprint"] != first["shard"]["fingerprint"] or shard["total_cases"] != first["shard"]["total_cases"]:
             raise MergeError(f"{first_name} and {name} are shards of different audits "
-                             "(their case files, cases, methods or tolerances differ)")
+                             "(their case files, cases, methods, tolerances or --allow-import differ)")
         if record["load_errors"] != first["load_errors"]:
             raise MergeError(f"{first_name} and {name} report different case-file errors, "
                              "so they did not read the same files")

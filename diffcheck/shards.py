@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +69,8 @@ def case_key(case: Case, root: Path) -> str:
     on every machine that is given the same path."""
     path = Path(case.path)
     try:
-        relative = path.resolve().relative_to(root.resolve()).as_posix()
+        # abspath, not resolve: a symlinked directory inside the project keeps its place.
+        relative = Path(os.path.abspath(path)).relative_to(root.resolve()).as_posix()
     except (ValueError, OSError):
         relative = path.as_posix()
     return f"{relative}\0{case.name}"
@@ -124,9 +126,11 @@ def select(files: list[CaseFile], shard: Shard, backends=None, root: Path | None
 
 def fingerprint(keys: list[str], backends) -> str:
     """SHA-256 of what every shard of one audit shares: the whole case list in order,
-    the methods and the tolerance settings.  Shards that differ in it are not one audit."""
-    from . import harness
+    the methods, the tolerance settings and ``--allow-import``.  Shards that differ
+    in it are not one audit."""
+    from . import codecases, harness
     shared = {"cases": keys, "backends": list(backends) if backends else None,
-              "tolerances": dataclasses.asdict(harness.TOLERANCES)}
+              "tolerances": dataclasses.asdict(harness.TOLERANCES),
+              "allow_import": codecases.imports_allowed()}
     return hashlib.sha256(json.dumps(shared, sort_keys=True).encode("utf-8", "surrogateescape")).hexdigest()
 

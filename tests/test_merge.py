@@ -205,7 +205,7 @@ def test_shards_of_different_audits_are_refused(project, tmp_path):
     other = edited(project, tmp_path, 3, lambda r: r["shard"].update(fingerprint="0" * 64))
     assert merge_error(project, one, two, other) == (
         f"diffcheck: error: {one} and {other} are shards of different audits "
-        "(their case files, cases, methods or tolerances differ)")
+        "(their case files, cases, methods, tolerances or --allow-import differ)")
 
 
 def test_a_case_missing_from_a_complete_shard_is_refused(project, tmp_path):

@@ -140,7 +140,7 @@ def test_a_shard_report_says_which_shard_it_is(tmp_path, monkeypatch):
     monkeypatch.chdir(project)
     monkeypatch.setattr(harness, "TOLERANCES", harness.TOLERANCES)   # the audit resets it
     expected = select(load_all(["cases"]), Shard(2, 3))
-    result = CliRunner().invoke(main, ["audit", "--shard", "2/3", "-q", "--report-dir", "out",
+    result = CliRunner().invoke(main, ["audit", "--shard", "2/3", "--report-dir", "out",
                                        "--format", "json", "--format", "md", "--format", "junit",
                                        "--backend", "engine"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -172,3 +172,25 @@ def _slices(files, count) -> dict[int, set]:
         chosen = select(files, Shard(index, count))
         result[index] = {tuple(case_key(c, root).split("\0")) for f in chosen.files for c in f.cases}
     return result
+
+
+def test_shards_of_one_audit_share_a_fingerprint_that_its_settings_change(monkeypatch):
+    import dataclasses
+
+    from diffcheck.codecases import allow_imports
+    monkeypatch.chdir(ROOT)
+    files = load_all(["cases"])
+    fingerprints = {select(files, Shard(index, 3)).fingerprint for index in (1, 2, 3)}
+    assert len(fingerprints) == 1
+    [same] = fingerprints
+    assert select(files, Shard(1, 3), backends=["engine", "torch"]).fingerprint != same
+    assert select(files[:2], Shard(1, 3)).fingerprint != same
+    monkeypatch.setattr(harness, "TOLERANCES", dataclasses.replace(harness.TOLERANCES, floor_ulps=64.0))
+    assert select(files, Shard(1, 3)).fingerprint != same
+    monkeypatch.undo()
+    monkeypatch.chdir(ROOT)
+    try:
+        allow_imports(True)
+        assert select(files, Shard(1, 3)).fingerprint != same
+    finally:
+        allow_imports(False)
