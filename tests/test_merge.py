@@ -12,28 +12,13 @@ from click.testing import CliRunner
 
 from diffcheck import harness, jsonreport
 from diffcheck.cli import main
+from test_audit_cli import BROKEN, WRONG   # a broken file; d/dy (2*y + 1) claimed to be 3
 
 ROOT = Path(__file__).resolve().parent.parent
 JSON, MD, JUNIT, HTML = "diffcheck-audit.json", "diffcheck-audit.md", "diffcheck-audit-junit.xml", \
     "diffcheck-audit.html"
 SHARDS = 3
 
-# d/dy (2*y + 1) is 2, not 3: one wrong claim, so the audit finds something.
-WRONG = '''
-format = 1
-document = "wrong.txt"
-
-[[case]]
-name = "line"
-where = "Sec 7"
-expression = "2*y + 1"
-variables = { y = 4.0 }
-
-[[case.claim]]
-kind = "gradient"
-wrt = "y"
-claimed = "3"
-'''
 # d/dx x**3 is 3*x**2: 12 at 2, 27 at 3.
 CUBES = '''
 format = 1
@@ -50,7 +35,6 @@ kind = "gradient"
 wrt = "x"
 claimed = "{3 * x * x}"
 ''' for x in (2, 3))
-BROKEN = 'format = 1\ndocument = "broken.txt"\n\n[[case]]\nname = "a"\nwhere = \n'
 
 
 def invoke(*args):
