@@ -78,35 +78,14 @@ def merge_files(paths) -> dict:
 
 def merge_records(named: list[tuple[str, dict]]) -> dict:
     """The audit record of the whole audit from ``(name, shard record)`` pairs."""
-    first_name, first = named[0]
-    count = first["shard"]["count"]
-    by_index: dict[int, str] = {}
-    for name, record in named:
-        shard = record["shard"]
-        if shard["count"] != count:
-            raise MergeError(f"{first_name} is shard {_name(first)} but {name} is shard {_name(record)}")
-        if shard["fingerprint"] != first["shard"]["fingerprint"] or shard["total_cases"] != first["shard"]["total_cases"]:
-            raise MergeError(f"{first_name} and {name} are shards of different audits "
-                             "(their case files, cases, methods, tolerances or --allow-import differ)")
-        if record["load_errors"] != first["load_errors"]:
-            raise MergeError(f"{first_name} and {name} report different case-file errors, "
-                             "so they did not read the same files")
-        if shard["index"] in by_index:
-            raise MergeError(f"{by_index[shard['index']]} and {name} are both shard {_name(record)}")
-        by_index[shard["index"]] = name
-    missing = [index for index in range(1, count + 1) if index not in by_index]
-    if missing:
-        raise MergeError(f"shard{'s' if len(missing) > 1 else ''} "
-                         f"{', '.join(f'{index}/{count}' for index in missing)} "
-                         f"{'are' if len(missing) > 1 else 'is'} missing (given: "
-                         + ", ".join(f"{by_index[i]} ({i}/{count})" for i in sorted(by_index)) + ")")
-
+    _check_one_audit(named)
     placed: dict[int, tuple[str, dict]] = {}
     for name, record in named:
         for place, case in zip(record["shard"]["positions"], record["cases"]):
             if place in placed:
                 raise MergeError(f"{placed[place][0]} and {name} both hold case {case['id']!r}")
             placed[place] = (name, case)
+    first = named[0][1]
     complete = all(record["complete"] for _, record in named)
     total = first["shard"]["total_cases"]
     if complete and len(placed) != total:
@@ -123,6 +102,33 @@ def merge_records(named: list[tuple[str, dict]]) -> dict:
         "cases": cases,
         "run": _merged_run(named, cases),
     }
+
+
+def _check_one_audit(named: list[tuple[str, dict]]) -> None:
+    """Refuse shards of different audits, a shard given twice, and missing shards."""
+    first_name, first = named[0]
+    count = first["shard"]["count"]
+    by_index: dict[int, str] = {}
+    for name, record in named:
+        shard = record["shard"]
+        if shard["count"] != count:
+            raise MergeError(f"{first_name} is shard {_name(first)} but {name} is shard {_name(record)}")
+        if (shard["fingerprint"], shard["total_cases"]) != (first["shard"]["fingerprint"],
+                                                           first["shard"]["total_cases"]):
+            raise MergeError(f"{first_name} and {name} are shards of different audits "
+                             "(their case files, cases, methods, tolerances or --allow-import differ)")
+        if record["load_errors"] != first["load_errors"]:
+            raise MergeError(f"{first_name} and {name} report different case-file errors, "
+                             "so they did not read the same files")
+        if shard["index"] in by_index:
+            raise MergeError(f"{by_index[shard['index']]} and {name} are both shard {_name(record)}")
+        by_index[shard["index"]] = name
+    missing = [index for index in range(1, count + 1) if index not in by_index]
+    if missing:
+        raise MergeError(f"shard{'s' if len(missing) > 1 else ''} "
+                         f"{', '.join(f'{index}/{count}' for index in missing)} "
+                         f"{'are' if len(missing) > 1 else 'is'} missing (given: "
+                         + ", ".join(f"{by_index[i]} ({i}/{count})" for i in sorted(by_index)) + ")")
 
 
 def report_formats(record: dict, requested: list[str], default: list[str]) -> tuple[list[str], str]:

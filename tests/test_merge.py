@@ -173,6 +173,11 @@ def test_a_missing_shard_is_named(project):
         f"diffcheck: error: shard 2/3 is missing (given: {one} (1/3), {three} (3/3))")
 
 
+def test_missing_shards_are_all_named(project):
+    _, two, _ = shard_reports(project)
+    assert merge_error(project, two) == f"diffcheck: error: shards 1/3, 3/3 are missing (given: {two} (2/3))"
+
+
 def test_a_shard_given_twice_is_refused(project):
     one, two, three = shard_reports(project)
     assert merge_error(project, one, two, three, two) == f"diffcheck: error: {two} and {two} are both shard 2/3"
