@@ -126,6 +126,7 @@ def test_the_merged_html_is_the_unsharded_page_with_its_plots(tmp_path):
     result = merge(directory, 2, "--report-dir", "merged", "--format", "html")
     assert result.exit_code == 1, result.output
     assert all(read(path)["cases"] for path in shard_reports(directory, 2))   # both shards hold cases
+    assert "<h1>diffcheck audit, shard 2 of 2</h1>" in (directory / "shard-2" / HTML).read_text()
     whole = (directory / "whole" / HTML).read_text().splitlines()
     together = (directory / "merged" / HTML).read_text().splitlines()
     assert len(together) == len(whole)
