@@ -76,6 +76,22 @@ def test_the_audit_on_a_cluster_equals_the_audit_in_process(cluster, in_process)
     assert len(on_cluster.cases) == 11
 
 
+def test_a_shard_checked_on_a_cluster_knows_its_cases_places(cluster, tmp_path, monkeypatch):
+    """Results come back as copies made by the worker; the shard record still
+    places each case in the whole audit."""
+    from diffcheck.shards import Shard, select
+    monkeypatch.setattr(harness, "TOLERANCES", harness.TOLERANCES)
+    result = CliRunner().invoke(main, ["audit", str(DOCUMENT), "-q", "--shard", "1/2", "--backend", "engine",
+                                       "--report-dir", str(tmp_path), "--format", "json",
+                                       "--executor", "dask", "--scheduler", cluster.scheduler_address],
+                                catch_exceptions=False)
+    report = json.loads((tmp_path / jsonreport.FILENAME).read_text())
+    expected = select(load_all([DOCUMENT]), Shard(1, 2), ["engine"])
+    assert report["shard"]["positions"] == expected.positions and expected.positions
+    assert report["shard"]["fingerprint"] == expected.fingerprint
+    assert result.exit_code in (0, 1), result.output
+
+
 def test_allow_import_reaches_the_worker(cluster, tmp_path, monkeypatch):
     (tmp_path / "dask_sentinel_module.py").write_text(MODULE)
     (tmp_path / "code.toml").write_text(CODE_CASE)
