@@ -71,7 +71,7 @@ def on_dask(workers: int, plots: bool):
     from diffcheck.daskexecutor import DaskExecutor
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
+                      dashboard_address="127.0.0.1:0") as cluster:
         started = time.perf_counter()
         record = audit_record(run_audit(load_all(["cases"]), profiles=plots,
                                         executor=DaskExecutor(cluster.scheduler_address)))

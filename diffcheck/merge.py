@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 
 from .errors import DiffcheckError
-from .records import FORMAT_VERSION, summary
+from .records import report_record
 
 
 class MergeError(DiffcheckError):
@@ -92,16 +92,7 @@ def merge_records(named: list[tuple[str, dict]]) -> dict:
         raise MergeError(f"the shards hold {len(placed)} of the audit's {total} cases, "
                          "though none was interrupted")
     cases = [placed[place][1] for place in sorted(placed)]
-    load_errors = first["load_errors"]
-    return {
-        "format": "diffcheck-audit",
-        "version": FORMAT_VERSION,
-        "complete": complete,
-        "summary": summary(cases, load_errors, complete),
-        "load_errors": load_errors,
-        "cases": cases,
-        "run": _merged_run(named, cases),
-    }
+    return report_record(cases, first["load_errors"], complete, _merged_run(named, cases))
 
 
 def _check_one_audit(named: list[tuple[str, dict]]) -> None:

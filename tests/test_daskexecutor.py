@@ -60,7 +60,7 @@ def cluster():
         # The worker process imports the diffcheck under test.
         patch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
         with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                      dashboard_address=None, worker_dashboard_address=None) as local:
+                                      dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0") as local:
             yield local
 
 
