@@ -5,7 +5,8 @@ the cost per pair must be small.  Here the expression is parsed and compiled
 once; the methods that can (numeric, symbolic, torch) answer for all points in
 one batch; and one vectorised screen settles, for all points together, the
 common case: no point on a kink or a domain edge, every method agreeing with the
-reference within tolerance.  Only the points the screen does not clear go through
+reference within tolerance, rounding allowed for as torch measures it in float32
+at all points in one batch.  Only the points the screen does not clear go through
 :func:`~diffcheck.harness.judge` one by one, which measures rounding and
 computes the high-precision reference only where they decide the outcome.
 """
@@ -19,7 +20,7 @@ import numpy as np
 from .backends import BACKENDS, ERROR, REFERENCE, Gradient, Problem
 from .errors import PointError
 from .expr import Apply, Expr, evaluate, postorder
-from .harness import (AGREE, CheckResult, _tolerance, active_nodes, judge, make_problem,
+from .harness import (_EPS_RATIO, AGREE, CheckResult, _tolerance, active_nodes, judge, make_problem,
                       normalise_point)
 from .ops import align_batch
 
@@ -78,9 +79,9 @@ def screen(problem: Problem, stacked: dict, answers: dict[str, list[Gradient]]):
     A point is cleared when its inputs and every active intermediate result are
     finite and inside their op's derivative domain, no active kinked op sits on
     its kink, every method answered, the symbolic reference among them, and each
-    agrees with it within the tolerance without any allowance for rounding (the
-    allowance only widens tolerances).  Returns the cleared mask, the function's
-    values and, per method, the tolerances used (arrays over points)."""
+    agrees with it within the tolerance, with the rounding allowance of
+    :func:`float32_rounding`.  Returns the cleared mask, the function's values and,
+    per method, the tolerances used (arrays over points)."""
     count = len(next(iter(stacked.values())))
     computed = evaluate(problem.expr, stacked, keep=True, batch=True)
     value = np.asarray(computed[id(problem.expr)], dtype=np.float64).reshape(count)
@@ -92,6 +93,7 @@ def screen(problem: Problem, stacked: dict, answers: dict[str, list[Gradient]]):
     if not clear.any():
         return clear, value, {}
     reference = _stack(answers[REFERENCE], problem, clear)
+    value_rounding, grad_rounding = float32_rounding(problem, stacked, answers)
     tolerances = {}
     for name, results in answers.items():
         if name == REFERENCE:
@@ -99,7 +101,8 @@ def screen(problem: Problem, stacked: dict, answers: dict[str, list[Gradient]]):
         candidate = _stack(results, problem, clear)
         tolerances[name] = {}
         for var in [None, *problem.wrt]:
-            tol = _tolerance(reference, candidate, var, 0.0)
+            tol = _tolerance(reference, candidate, var,
+                             value_rounding if var is None else grad_rounding[var])
             ref = reference.value if var is None else reference.gradients[var]
             got = candidate.value if var is None else candidate.gradients[var]
             with np.errstate(all="ignore"):
@@ -110,12 +113,51 @@ def screen(problem: Problem, stacked: dict, answers: dict[str, list[Gradient]]):
     return clear, value, tolerances
 
 
+def float32_rounding(problem: Problem, stacked: dict, answers: dict[str, list[Gradient]]):
+    """How far float64 rounding can move the value and gradient, at all points at once.
+
+    The float32 half of :func:`~diffcheck.harness.rounding_scale`: the expression
+    computed by torch in float32 against torch's own float64 answers, the
+    difference scaled down by the ratio of the two epsilons.  It samples how
+    sensitive the result is to rounding (the cancellation in a sum of many terms
+    of both signs) with rounding 2**29 times larger than float64's.  Where torch
+    did not answer, or float32 overflows, the allowance is zero and a point that
+    needs one goes on to :func:`~diffcheck.harness.judge`, which measures it
+    with the engine in extended precision too.
+    """
+    count = len(next(iter(stacked.values())))
+    none = (np.zeros(count), {v: np.zeros((count,) + problem.shapes[v]) for v in problem.wrt})
+    from .backends.torch_backend import _torch, batched_gradients
+    torch = _torch() if "torch" in answers and problem.wrt else None
+    if torch is None:
+        return none
+    usable = np.array([r.ok for r in answers["torch"]])
+    try:
+        with np.errstate(all="ignore"):
+            value32, grads32 = batched_gradients(torch, problem, stacked, torch.float32)
+    except Exception:  # noqa: BLE001 - an op vmap cannot batch: no allowance here
+        return none
+    in_float64 = _stack(answers["torch"], problem, usable)
+
+    def scale(low, high):
+        with np.errstate(all="ignore"):
+            error = np.abs(low - high) * _EPS_RATIO
+        keep = np.isfinite(error) & usable.reshape((count,) + (1,) * (np.ndim(error) - 1))
+        return np.where(keep, error, 0.0)
+
+    return (scale(value32, in_float64.value),
+            {v: scale(grads32[v], in_float64.gradients[v]) for v in problem.wrt})
+
+
 def _stack(results: list[Gradient], problem: Problem, usable: np.ndarray) -> Gradient:
     """One method's answers at all points as one Gradient of arrays over points
     (zeros at points not ``usable``, which the screen does not clear anyway)."""
     def gather(get, shape):
-        return np.stack([np.broadcast_to(get(r), shape) if ok else np.zeros(shape)
-                         for r, ok in zip(results, usable)])
+        out = np.zeros((len(results),) + tuple(shape))
+        for i in np.flatnonzero(usable):
+            out[i] = get(results[i])
+        return out
+
     return Gradient(results[0].backend,
                     value=gather(lambda r: r.value, ()),
                     gradients={v: gather(lambda r: r.gradients[v], problem.shapes[v]) for v in problem.wrt},

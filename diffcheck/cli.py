@@ -82,6 +82,12 @@ def check(expression, assignments, wrt, fmt):
 @click.option("--allow-import", is_flag=True,
               help="Import and run the Python code that cases name (callable = \"module:function\"); "
                    "without it such cases are refused.")
+@click.option("--shard", metavar="I/N", callback=lambda ctx, param, value: _parse_shard(value),
+              help="Check only shard I of N: a fixed slice of the cases, by a stable hash of each "
+                   "case's file and name (combine the shards' reports with diffcheck merge).")
+@click.option("--executor", "executor_name", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Where cases are checked: on this machine, or on a Dask cluster.")
+@click.option("--scheduler", metavar="ADDRESS", help="The Dask scheduler's address (with --executor dask).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=None, metavar="N",
               help="Check cases in N worker processes; 0 checks them in this process (default: "
                    "[tool.diffcheck] jobs, else 0, or 1 when a limit is set).")
@@ -90,7 +96,8 @@ def check(expression, assignments, wrt, fmt):
 @click.option("--memory-mb", type=click.IntRange(min=1), default=None, metavar="MB",
               help="Memory a worker may add while checking a case; a case that needs more is "
                    "reported as resource_limit.")
-def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, jobs, timeout, memory_mb):
+def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, shard, executor_name, scheduler,
+          jobs, timeout, memory_mb):
     """Audit case files (default: [tool.diffcheck] paths, else cases/): cross-check every
     case with the four methods and check every claim of the documents."""
     from rich.console import Console
@@ -113,9 +120,13 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, 
             raise click.UsageError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
     report_dir = report_dir or settings.report_dir
     formats = list(formats) or settings.formats or list(DEFAULT_FORMATS)
+    if (executor_name == "dask") != bool(scheduler):
+        raise click.UsageError("--executor dask and --scheduler ADDRESS go together")
+    if executor_name == "dask" and (jobs is not None or timeout or memory_mb):
+        raise click.UsageError("--jobs, --timeout and --memory-mb are for local workers, not --executor dask")
     from .workers import executor_for
     executor = executor_for(_first(jobs, settings.jobs), _first(timeout, settings.timeout),
-                            _first(memory_mb, settings.memory_mb))
+                            _first(memory_mb, settings.memory_mb)) if executor_name == "local" else None
     if report_dir:
         prepare_directory(report_dir)   # fail before the work, not after it
     errors = Console(stderr=True)
@@ -129,11 +140,24 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, 
         for case_file in files:
             for error in case_file.errors:
                 errors.print(f"diffcheck: error: {error}", markup=False, highlight=False)
+        selection = None
+        if shard:
+            from .shards import select
+            selection = select(files, shard, backends)
+            files = selection.files
+            if not quiet:
+                errors.print(f"shard {shard}: {len(selection.positions)} of the {selection.total} cases",
+                             markup=False, highlight=False)
+        if executor_name == "dask":
+            from .daskexecutor import DaskExecutor
+            executor = DaskExecutor(scheduler)   # connects now: an unreachable cluster fails before the work
         total = sum(len(f.cases) for f in files)
-        result = _run_with_progress(files, backends, total, errors, quiet,
-                                    profiles="html" in formats and report_dir, executor=executor)
+        profiles = bool("html" in formats and report_dir)
+        result = _run_with_progress(files, backends, total, errors, quiet, profiles, executor)
         caught.hold()   # what finished is reported, whatever signal comes now
         record = audit_record(result)
+        if selection:
+            record["shard"] = selection.record(result.cases, plots=profiles)
         _report(record, report_dir, formats, quiet, errors)
     if caught.exit_status or not result.complete:
         sys.exit(caught.exit_status or INTERRUPTED)
@@ -183,3 +207,52 @@ def _run_with_progress(files, backends, total, console, quiet, profiles, executo
             progress.update(task, advance=1, description=f"checking {case.name[:40]}")
 
         return run_audit(files, backends, progress=advance, profiles=bool(profiles), executor=executor)
+
+
+def _parse_shard(value):
+    if value is None:
+        return None
+    from .shards import parse_shard
+    try:
+        return parse_shard(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="'--shard'") from None
+
+
+@main.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--report-dir", type=click.Path(file_okay=False), default=None,
+              help="Write the merged reports here (default: [tool.diffcheck] report_dir).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["json", "md", "junit", "html"]),
+              help="Report formats to write (repeatable; default: [tool.diffcheck] formats, else all; "
+                   "html only if the shards computed its plots).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when claims are wrong or methods disagree.")
+@click.option("--quiet", "-q", is_flag=True, help="No tables; reports and exit status only.")
+def merge(reports, report_dir, formats, exit_zero, quiet):
+    """Combine the JSON reports of an audit's shards (diffcheck audit --shard I/N) into
+    the reports of the whole audit; the exit status is the whole audit's."""
+    from rich.console import Console
+
+    from .config import load_settings
+    from .merge import merge_files, report_formats
+    from .reporting import DEFAULT_FORMATS, write_reports
+
+    settings = load_settings()
+    report_dir = report_dir or settings.report_dir
+    if not report_dir:
+        raise click.UsageError("no report directory: give --report-dir DIR")
+    record = merge_files(reports)
+    errors = Console(stderr=True)
+    chosen, note = report_formats(record, list(formats), settings.formats or list(DEFAULT_FORMATS))
+    if note:
+        errors.print(f"diffcheck: {note}", markup=False, highlight=False)
+    if not quiet:
+        from .textreport import print_audit
+        print_audit(record, Console())
+    for path in write_reports(record, report_dir, chosen):
+        if not quiet:
+            errors.print(f"wrote {path}", markup=False, highlight=False)
+    status = record["summary"]["exit_status"]
+    if not record["complete"]:
+        sys.exit(INTERRUPTED)
+    sys.exit(0 if exit_zero and status == FOUND else status)

@@ -296,20 +296,29 @@ def rounding_scale(problem: Problem, point, engine_result: Gradient | None = Non
                    ) -> tuple[float, dict[str, np.ndarray]]:
     """How far float64 rounding can move the value and gradient at this point.
 
-    Measured by running diffcheck's engine in float64 and in float32 against
-    extended precision (``numpy.longdouble``): it tracks cancellation and
-    ill-conditioning that a fixed relative tolerance cannot.  The float64 error is
-    one sample of the rounding, and can be zero by luck where another method's
-    different order of operations is not; the float32 error, scaled down by the
-    ratio of the two epsilons, samples the same sensitivity with rounding 2**29
-    times larger, so luck rarely hides it.  The larger of the two is the scale.
-    Where extended precision is unavailable, zero (the relative floor then
-    applies alone).  ``engine_result``, the engine backend's float64 answer when
-    it has one, saves running the float64 pass again.
+    Measured by running diffcheck's engine against extended precision
+    (``numpy.longdouble``): it tracks cancellation and ill-conditioning that a
+    fixed relative tolerance cannot.  Three samples of the rounding, the largest
+    taken: the engine in float64 (one sample, which can be zero by luck where
+    another method's different order of operations is not); in float32, scaled
+    down by the ratio of the two epsilons (the same sensitivity with rounding 2**29
+    times larger, so luck rarely hides it); and in float64 with every op's result
+    and every gradient contribution moved by one rounding at random
+    (:data:`MCA_COPIES` seeded copies: what any other correct order of operations
+    could get, such as torch computing ``1 - s`` from a sigmoid ``s`` one unit
+    away from the engine's).  Where extended precision is unavailable, zero (the
+    relative floor then applies alone).  ``engine_result``, the engine backend's
+    float64 answer when it has one, saves running the float64 pass again.
     """
     zeros = {name: np.zeros(problem.shapes[name]) for name in problem.wrt}
     if EXTENDED is None:
         return 0.0, zeros
+    rng = np.random.default_rng(MCA_SEED)
+
+    def jitter(value):
+        value = np.asarray(value)
+        return value * (1.0 + rng.choice((-EPS, EPS), size=value.shape))
+
     try:
         if engine_result is not None and engine_result.ok:
             v64, g64 = engine_result.value, engine_result.gradients
@@ -317,20 +326,29 @@ def rounding_scale(problem: Problem, point, engine_result: Gradient | None = Non
             v64, g64 = engine.value_and_grad(problem.expr, point, problem.wrt, np.float64)
         vld, gld = engine.value_and_grad(problem.expr, point, problem.wrt, EXTENDED)
         v32, g32 = engine.value_and_grad(problem.expr, point, problem.wrt, np.float32)
+        moved = [engine.value_and_grad(problem.expr, point, problem.wrt, np.float64, jitter)
+                 for _ in range(MCA_COPIES)]
     except MemoryError:
         raise   # the case's outcome (resource_limit), not the method's
     except Exception:  # noqa: BLE001 - the engine's own failure is reported by its backend
         return 0.0, zeros
 
-    def scale(x64, x32, xld):
+    def scale(x64, x32, xld, xmoved):
         with np.errstate(all="ignore"):
-            error64 = np.abs(np.asarray(x64).astype(EXTENDED) - xld)
+            errors = [np.abs(np.asarray(x).astype(EXTENDED) - xld) for x in (x64, *xmoved)]
             error32 = np.abs(np.asarray(x32).astype(EXTENDED) - xld) * _EPS_RATIO
         error32 = np.where(np.isfinite(error32), error32, 0.0)
-        return np.asarray(np.maximum(error64, error32), dtype=np.float64)
+        return np.asarray(np.maximum(np.max(errors, axis=0), error32), dtype=np.float64)
 
-    return float(scale(v64, v32, vld)), {name: scale(g64[name], g32[name], gld[name])
-                                         for name in problem.wrt}
+    return (float(scale(v64, v32, vld, [m[0] for m in moved])),
+            {name: scale(g64[name], g32[name], gld[name], [m[1][name] for m in moved])
+             for name in problem.wrt})
+
+
+#: Monte Carlo arithmetic runs of the engine per measured point, and their seed
+#: (fixed, so that reports are reproducible).
+MCA_COPIES = 4
+MCA_SEED = 20261201
 
 
 _EPS_RATIO = EPS / float(np.finfo(np.float32).eps)

@@ -41,9 +41,11 @@ STYLES = {"symbolic": dict(color="#222222", linewidth=2.4, linestyle="-"),
 
 def render(record: dict) -> str:
     """The page for an audit record (:func:`diffcheck.records.audit_record`)."""
+    from .records import wording
     cases = record["cases"]
     context = {
         "record": record,
+        "words": wording(record),
         "summary": record["summary"],
         "problems": problem_rows(record),
         "case_problems": [case_problem_count(case) for case in cases],

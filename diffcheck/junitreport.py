@@ -32,7 +32,8 @@ def _fail(testcase, tag: str, message: str, details: str) -> None:
 
 
 def render(record: dict) -> str:
-    root = ET.Element("testsuites", name="diffcheck audit")
+    from .records import wording
+    root = ET.Element("testsuites", name=wording(record)["title"])
     by_document: dict[str, ET.Element] = {}
     counts: dict[str, list[int]] = {}
     for case in record["cases"]:

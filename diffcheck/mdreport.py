@@ -72,16 +72,19 @@ def problems(record: dict) -> list[dict]:
 
 
 def render(record: dict) -> str:
+    from .records import wording
+    words = wording(record)
     summary = record["summary"]
     claims = summary["claims"]
-    out = ["# diffcheck audit", ""]
+    out = [f"# {words['title']}", ""]
     if not record["complete"]:
         out += ["> **Incomplete**: the audit was interrupted; this report covers the cases finished.", ""]
     out += [
-        f"{summary['documents']} documents, {summary['cases']} cases. "
-        f"Claims: **{claims.get('refuted', 0)} wrong**, {claims.get('confirmed', 0)} confirmed, "
-        f"{claims.get('undecided', 0)} undecided, {claims.get('error', 0)} could not be checked. "
-        f"Cross-checks of the four methods: "
+        f"{summary['documents']} {words['document']}s, {summary['cases']} {words['case']}s. "
+        + (f"Claims: **{claims.get('refuted', 0)} wrong**, {claims.get('confirmed', 0)} confirmed, "
+           f"{claims.get('undecided', 0)} undecided, {claims.get('error', 0)} could not be checked. "
+           if words["claims"] else "")
+        + "Cross-checks of the four methods: "
         + ", ".join(f"{n} {k}" for k, n in summary["cross_checks"].items())
         + (". Scenarios: " + ", ".join(f"{n} {k}" for k, n in summary["scenarios"].items())
            if summary["scenarios"] else "") + "."
@@ -119,6 +122,8 @@ def render(record: dict) -> str:
                     out.append(f"   - catalogue note: {cell(f['note'])}")
         out += ["", "</details>", ""]
 
+    if not words["claims"]:
+        return "\n".join(out)
     out += ["<details><summary>Claims confirmed</summary>", ""]
     for case in record["cases"]:
         confirmed = [f for f in case["findings"] if f["status"] == "confirmed"]

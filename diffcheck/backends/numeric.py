@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..expr import Apply, evaluate, postorder
+from ..expr import Apply, Var, evaluate, postorder
 from ..ops import align_batch
 from . import Gradient
 
@@ -164,6 +164,7 @@ def _tables(sample, entries, x, f0, branch0, h0, kind, levels, scale) -> _Table:
     smallest = np.full(count, np.nan)
     first = np.full(count, np.nan)      # the latest row's first column
     previous = np.full((count, depth), np.nan)
+    first_change = np.full(count, np.nan)   # the change of the first column at the latest level
     side = b_up[:, 0] if kind == "right" else b_low[:, 0]
     with np.errstate(all="ignore"):
         for level in range(depth):
@@ -201,6 +202,17 @@ def _tables(sample, entries, x, f0, branch0, h0, kind, levels, scale) -> _Table:
             diverging = np.zeros(count, dtype=bool)
             if level >= MIN_LEVELS - 1:
                 diverging[r] = np.abs(row[r, level] - previous[r, level - 1]) >= SAFE * best_error[r]
+                # A table whose first column still shrinks by the factor the step
+                # predicts is in its asymptotic range, not in rounding: there a jump
+                # of the diagonal means the earlier entries, whose neighbours agreed
+                # by coincidence, were wrong, so the table goes on.
+                change = row[r, 0] - previous[r, 0]
+                with np.errstate(all="ignore"):
+                    ratio = change / first_change[r] * 2.0 ** power
+                diverging[r] &= ~((np.abs(ratio - 1.0) < 0.2)
+                                  & (np.abs(change) > 64.0 * EPS * magnitude[r] / np.abs(smallest[r])))
+            if level >= 1:
+                first_change[r] = row[r, 0] - previous[r, 0]
             previous[r] = row[r]
             running &= ~diverging
         plain = usable & (best_error == np.inf)
@@ -246,7 +258,17 @@ def stopped_values(problem, values, batch: bool = False) -> dict:
 
 
 def _kinked_nodes(problem) -> list[Apply]:
-    return [n for n in postorder(problem.expr) if isinstance(n, Apply) and n.op.kink is not None]
+    """The kinked ops whose arguments vary with the point.  An op of constants
+    (``relu(-1)``) stays on one branch in every sample, and its value is not
+    batched, so it has no branch token to compare."""
+    varying: set[int] = set()
+    found = []
+    for node in postorder(problem.expr):
+        if isinstance(node, Var) or (isinstance(node, Apply) and any(id(a) in varying for a in node.args)):
+            varying.add(id(node))
+            if isinstance(node, Apply) and node.op.kink is not None:
+                found.append(node)
+    return found
 
 
 #: Samples per batched evaluation, times the size of one point: bounds the memory

@@ -17,18 +17,37 @@ def _torch():
     return torch
 
 
-def lower(torch, expr, leaves: dict):
-    """The expression built from torch ops on the tensors ``leaves`` (name to tensor)."""
+def lower(torch, expr, leaves: dict, dtype=None):
+    """The expression built from torch ops on the tensors ``leaves`` (name to
+    tensor), its constants in ``dtype`` (default float64)."""
+    dtype = dtype or torch.float64
     built = {}
     for node in postorder(expr):
         if isinstance(node, Var):
             built[id(node)] = leaves[node.name]
         elif isinstance(node, Const):
-            built[id(node)] = torch.tensor(node.value, dtype=torch.float64)
+            built[id(node)] = torch.tensor(node.value, dtype=dtype)
         else:
             args = [built[id(a)] for a in node.args]
             built[id(node)] = node.op.torch(torch, *args, **node.params)
     return built[id(expr)]
+
+
+def batched_gradients(torch, problem, stacked: dict, dtype):
+    """Values and gradients at every point of ``stacked`` (name to an array with
+    points along the first axis) in one ``vmap`` of ``grad``, computed in
+    ``dtype`` and returned as float64 NumPy arrays."""
+    names = list(stacked)
+    tensors = [torch.tensor(stacked[n], dtype=dtype) for n in names]
+    positions = tuple(names.index(n) for n in problem.wrt)
+
+    def value(*leaves):
+        out = lower(torch, problem.expr, dict(zip(names, leaves)), dtype)
+        return out, out.detach()
+
+    grads, values = torch.func.vmap(torch.func.grad(value, argnums=positions, has_aux=True))(*tensors)
+    return (values.numpy().astype(np.float64),
+            {n: grads[k].numpy().astype(np.float64) for k, n in enumerate(problem.wrt)})
 
 
 class TorchBackend:
@@ -42,21 +61,14 @@ class TorchBackend:
         if torch is None or len(points) == 1 or not problem.wrt:
             return [self.gradient(problem, p) for p in points]
         names = list(points[0])
-        stacked = [torch.tensor(np.stack([np.asarray(p[n], dtype=np.float64) for p in points]))
-                   for n in names]
-        positions = tuple(names.index(n) for n in problem.wrt)
-
-        def value(*tensors):
-            out = lower(torch, problem.expr, dict(zip(names, tensors)))
-            return out, out.detach()
-
+        stacked = {n: np.stack([np.asarray(p[n], dtype=np.float64) for p in points]) for n in names}
         try:
-            grads, values = torch.func.vmap(torch.func.grad(value, argnums=positions, has_aux=True))(*stacked)
+            values, grads = batched_gradients(torch, problem, stacked, torch.float64)
         except Exception:  # noqa: BLE001 - an op vmap cannot batch: fall back, answers unchanged
             return [self.gradient(problem, p) for p in points]
         out = []
         for i in range(len(points)):
-            gradients = {n: grads[k][i].numpy().astype(np.float64) for k, n in enumerate(problem.wrt)}
+            gradients = {n: grads[n][i] for n in problem.wrt}
             out.append(Gradient(self.name, value=float(values[i]), gradients=gradients,
                                 errors={k: np.zeros(np.shape(v)) for k, v in gradients.items()},
                                 evaluations=1))
