@@ -67,6 +67,8 @@ def run_backend_many(backend, problem: Problem, points: list) -> list[Gradient]:
         return [run_backend(backend, problem, point) for point in points]
     try:
         return backend.gradients(problem, points)
+    except MemoryError:
+        raise   # the case's outcome (resource_limit), not the method's
     except Exception as err:  # noqa: BLE001 - any failure of a method is reported, not raised
         return [Gradient(backend.name, status=ERROR, reason=f"{type(err).__name__}: {err}")] * len(points)
 

@@ -199,6 +199,8 @@ def run_backend(backend, problem: Problem, point) -> Gradient:
     """One backend's answer; an exception inside a backend is that backend's outcome."""
     try:
         return backend.gradient(problem, point)
+    except MemoryError:
+        raise   # the case's outcome (resource_limit), not the method's
     except Exception as err:  # noqa: BLE001 - any failure of a method is reported, not raised
         return Gradient(backend.name, status=ERROR, reason=f"{type(err).__name__}: {err}")
 
@@ -334,6 +336,8 @@ def rounding_scale(problem: Problem, point, engine_result: Gradient | None = Non
         v32, g32 = engine.value_and_grad(problem.expr, point, problem.wrt, np.float32)
         moved = [engine.value_and_grad(problem.expr, point, problem.wrt, np.float64, jitter)
                  for _ in range(MCA_COPIES)]
+    except MemoryError:
+        raise   # the case's outcome (resource_limit), not the method's
     except Exception:  # noqa: BLE001 - the engine's own failure is reported by its backend
         return 0.0, zeros
 

@@ -73,7 +73,8 @@ def _environment() -> jinja2.Environment:
 
 def case_problem_count(case: dict) -> int:
     """Unconfirmed claims, and cross-checks and scenarios where the methods disagree or fail."""
-    return (sum(f["status"] in PROBLEM_STATUSES for f in case["findings"])
+    return (("unfinished" in case)
+            + sum(f["status"] in PROBLEM_STATUSES for f in case["findings"])
             + sum(c["verdict"] in BAD_VERDICTS for c in case["checks"])
             + sum(s["verdict"] in BAD_VERDICTS for s in case["scenarios"]))
 
@@ -84,6 +85,10 @@ def problem_rows(record: dict) -> list[dict]:
     rows = []
     for number, case in enumerate(record["cases"], start=1):
         base = {"case_number": number, "document": case["document"], "case": case["name"]}
+        if "unfinished" in case:
+            rows.append({**base, "source": "the case", "status": case["unfinished"]["outcome"],
+                         "where": case["where"], "subject": "not checked to the end", "claimed": "",
+                         "true": "", "message": case["unfinished"]["reason"], "diagnoses": [], "note": ""})
         for f in case["findings"]:
             if f["status"] in PROBLEM_STATUSES:
                 rows.append({**base, "source": f"claim {f['claim']} ({f['kind']})" if f["claim"] else f["kind"],

@@ -47,6 +47,11 @@ def problems(record: dict) -> list[dict]:
     """Every row of the findings table: the document's wrong claims and the methods' disagreements."""
     rows = []
     for case in record["cases"]:
+        if "unfinished" in case:
+            rows.append({"case": case, "status": case["unfinished"]["outcome"], "where": case["where"],
+                         "what": "the case, not checked to the end", "claimed": "", "true": "",
+                         "diagnosis": f"{case['unfinished']['outcome']}: {case['unfinished']['reason']}",
+                         "finding": None})
         for f in case["findings"]:
             if f["status"] in PROBLEM_STATUSES:
                 rows.append({"case": case, "status": f["status"], "where": f["where"] or case["where"],
@@ -82,7 +87,9 @@ def render(record: dict) -> str:
         + "Cross-checks of the four methods: "
         + ", ".join(f"{n} {k}" for k, n in summary["cross_checks"].items())
         + (". Scenarios: " + ", ".join(f"{n} {k}" for k, n in summary["scenarios"].items())
-           if summary["scenarios"] else "") + ".",
+           if summary["scenarios"] else "") + "."
+        + (" Not checked to the end: **" + ", ".join(f"{n} {k}" for k, n in summary["unfinished"].items())
+           + "**." if summary.get("unfinished") else ""),
         "",
     ]
     if record["load_errors"]:

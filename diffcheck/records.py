@@ -117,6 +117,8 @@ def case_record(result) -> dict:
         "scenarios": [scenario_record(s) for s in result.scenarios],
         "findings": [finding_record(f) for f in result.findings],
         **({"profile": result.profile} if result.profile is not None else {}),
+        **({"unfinished": {"outcome": result.outcome, "reason": result.reason}}
+           if result.outcome != "finished" else {}),
     }
 
 
@@ -126,7 +128,11 @@ def summary(cases: list, load_errors: list, complete: bool) -> dict:
     claims = {s: 0 for s in ("confirmed", "refuted", "undecided", "error")}
     checks: dict[str, int] = {}
     scenarios: dict[str, int] = {}
+    unfinished: dict[str, int] = {}
     for case in cases:
+        if "unfinished" in case:
+            outcome = case["unfinished"]["outcome"]
+            unfinished[outcome] = unfinished.get(outcome, 0) + 1
         for f in case["findings"]:
             claims[f["status"]] = claims.get(f["status"], 0) + 1
         for c in case["checks"]:
@@ -134,10 +140,11 @@ def summary(cases: list, load_errors: list, complete: bool) -> dict:
         for s in case["scenarios"]:
             scenarios[s["verdict"]] = scenarios.get(s["verdict"], 0) + 1
     problems = (claims["refuted"] + claims["error"] + checks.get("discrepancy", 0) + checks.get("error", 0)
-                + scenarios.get("discrepancy", 0) + scenarios.get("error", 0))
+                + scenarios.get("discrepancy", 0) + scenarios.get("error", 0) + sum(unfinished.values()))
     status = BAD_INPUT if load_errors else (FOUND if problems else CLEAN)
     return {"documents": len({c["document"] for c in cases}), "cases": len(cases), "claims": claims,
             "cross_checks": dict(sorted(checks.items())), "scenarios": dict(sorted(scenarios.items())),
+            "unfinished": dict(sorted(unfinished.items())),
             "load_errors": len(load_errors), "problems": problems, "exit_status": status,
             "complete": complete}
 
@@ -175,7 +182,9 @@ def wording(record: dict) -> dict:
     if record.get("source") == "pytest":
         return {"title": "diffcheck checks in a pytest run", "document": "test file", "case": "test",
                 "claims": False}
-    return {"title": "diffcheck audit", "document": "document", "case": "case", "claims": True}
+    shard = record.get("shard")   # one shard of an audit (diffcheck audit --shard I/N)
+    title = f"diffcheck audit, shard {shard['index']} of {shard['count']}" if shard else "diffcheck audit"
+    return {"title": title, "document": "document", "case": "case", "claims": True}
 
 
 def run_record(started: float, seconds: float, case_seconds: dict[str, float]) -> dict:

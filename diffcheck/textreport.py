@@ -84,12 +84,17 @@ def print_audit(record: dict, console: Console | None = None, limit: int = 40) -
 
     console = console or Console()
     table = Table(title="diffcheck audit", title_justify="left")
-    for column in ("document", "cases", "claims right", "claims wrong", "undecided", "method problems"):
+    columns = ["document", "cases", "claims right", "claims wrong", "undecided", "method problems"]
+    unfinished = any("unfinished" in case for case in record["cases"])
+    columns += ["not finished"] if unfinished else []
+    for column in columns:
         table.add_column(column, justify="left" if column == "document" else "right")
     documents: dict[str, list[int]] = {}
     for case in record["cases"]:
-        row = documents.setdefault(case["document"], [0, 0, 0, 0, 0])
+        row = documents.setdefault(case["document"], [0] * (len(columns) - 1))
         row[0] += 1
+        if unfinished:
+            row[5] += "unfinished" in case
         for f in case["findings"]:
             row[1] += f["status"] == "confirmed"
             row[2] += f["status"] in ("refuted", "error")
@@ -97,7 +102,7 @@ def print_audit(record: dict, console: Console | None = None, limit: int = 40) -
         row[4] += sum(c["verdict"] in ("discrepancy", "error") for c in case["checks"])
         row[4] += sum(s["verdict"] in ("discrepancy", "error") for s in case["scenarios"])
     for document, row in documents.items():
-        table.add_row(document, *[Text(str(n), style="bold red" if i in (2, 4) and n else "")
+        table.add_row(document, *[Text(str(n), style="bold red" if i in (2, 4, 5) and n else "")
                                   for i, n in enumerate(row)])
     console.print(table)
     for error in record["load_errors"]:
