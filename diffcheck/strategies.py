@@ -62,9 +62,10 @@ NEAR = (1e-9, -1e-9, 1e-6, -1e-6)
 _SIGNATURES: "weakref.WeakKeyDictionary[Expr, dict]" = weakref.WeakKeyDictionary()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Drawn:
-    """One generated problem: an expression tree and a point inside its domain."""
+    """One generated problem: an expression tree and a point inside its domain.
+    Compared by identity, like the tree (a point's arrays have no one truth value)."""
 
     expr: Expr
     point: Mapping[str, np.ndarray]
