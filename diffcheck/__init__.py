@@ -32,6 +32,8 @@ _LAZY = {
     "Mismatch": ("callables", "Mismatch"),
     "check_hessian": ("hessian", "check_hessian"),
     "check_expr_hessian": ("hessian", "check_expr_hessian"),
+    "assert_gradients_agree": ("assertions", "assert_gradients_agree"),
+    "GradientsDisagree": ("assertions", "GradientsDisagree"),
 }
 
 __all__ = ["CallableError", "CaseFileError", "DiffcheckError", "ExpressionError", "GradientMismatch", "PointError",

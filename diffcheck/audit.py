@@ -21,6 +21,9 @@ from .harness import DISCREPANCY, ERROR, CheckResult
 CHECKERS = {**claims.CHECKERS, **scenarios.CHECKERS}
 CLEAN, FOUND, BAD_INPUT = 0, 1, 2
 FAILED = "error"   # a claim that could not be checked because of its own input
+#: How a case ended; every outcome but FINISHED leaves it unchecked, and counts as a problem.
+FINISHED, TIMEOUT, RESOURCE_LIMIT, WORKER_DIED = "finished", "timeout", "resource_limit", "worker_died"
+UNFINISHED = (TIMEOUT, RESOURCE_LIMIT, WORKER_DIED)
 
 
 @dataclass
@@ -31,11 +34,15 @@ class CaseResult:
     scenarios: list = field(default_factory=list)
     profile: dict | None = None
     seconds: float = 0.0
+    outcome: str = FINISHED   # or one of UNFINISHED, with the reason
+    reason: str = ""
 
     @property
     def problems(self) -> int:
-        """Refuted or unusable claims, and cross-checks where the methods disagree."""
-        return (sum(f.status in (REFUTED, FAILED) for f in self.findings)
+        """Refuted or unusable claims, cross-checks where the methods disagree, and
+        a case that could not be checked to the end."""
+        return ((self.outcome != FINISHED)
+                + sum(f.status in (REFUTED, FAILED) for f in self.findings)
                 + sum(c.verdict in (DISCREPANCY, ERROR) for c in self.checks)
                 + sum(s.verdict in (DISCREPANCY, ERROR) for s in self.scenarios))
 
@@ -104,7 +111,13 @@ class InProcess:
 
     def run(self, cases: list[Case], backends, profiles: bool):
         for index, case in enumerate(cases):
-            yield index, check_case(case, backends, profiles)
+            started = time.perf_counter()
+            try:
+                yield index, check_case(case, backends, profiles)
+            except MemoryError as err:
+                reason = f"ran out of memory: {type(err).__name__}: {err}"
+                yield index, CaseResult(case, outcome=RESOURCE_LIMIT, reason=reason,
+                                        seconds=time.perf_counter() - started)
 
 
 def run_audit(files: list[CaseFile], backends=None,
@@ -116,13 +129,17 @@ def run_audit(files: list[CaseFile], backends=None,
     clock = time.perf_counter()
     cases = [case for case_file in files for case in case_file.cases]
     finished: dict[int, CaseResult] = {}
+    results = (executor or InProcess()).run(cases, backends, profiles)
     try:
-        for index, result in (executor or InProcess()).run(cases, backends, profiles):
+        for index, result in results:
             finished[index] = result
             if progress:
                 progress(cases[index], result)
     except KeyboardInterrupt:
         audit.complete = False
+    finally:
+        # An executor stops its workers when closed, not when garbage-collected.
+        getattr(results, "close", lambda: None)()
     audit.cases = [finished[index] for index in sorted(finished)]
     audit.seconds = time.perf_counter() - clock
     return audit

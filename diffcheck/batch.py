@@ -67,6 +67,8 @@ def run_backend_many(backend, problem: Problem, points: list) -> list[Gradient]:
         return [run_backend(backend, problem, point) for point in points]
     try:
         return backend.gradients(problem, points)
+    except MemoryError:
+        raise   # the case's outcome (resource_limit), not the method's
     except Exception as err:  # noqa: BLE001 - any failure of a method is reported, not raised
         return [Gradient(backend.name, status=ERROR, reason=f"{type(err).__name__}: {err}")] * len(points)
 
@@ -151,8 +153,11 @@ def _stack(results: list[Gradient], problem: Problem, usable: np.ndarray) -> Gra
     """One method's answers at all points as one Gradient of arrays over points
     (zeros at points not ``usable``, which the screen does not clear anyway)."""
     def gather(get, shape):
-        return np.stack([np.broadcast_to(get(r), shape) if ok else np.zeros(shape)
-                         for r, ok in zip(results, usable)])
+        out = np.zeros((len(results),) + tuple(shape))
+        for i in np.flatnonzero(usable):
+            out[i] = get(results[i])
+        return out
+
     return Gradient(results[0].backend,
                     value=gather(lambda r: r.value, ()),
                     gradients={v: gather(lambda r: r.gradients[v], problem.shapes[v]) for v in problem.wrt},

@@ -21,6 +21,8 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+import numpy as np
+
 #: No bound may exceed this in magnitude: larger values make finite differences
 #: and float64 rounding the subject of the test instead of the derivative rules.
 LIMIT = 1e3
@@ -79,7 +81,6 @@ def _within(lo: float, hi: float, rule: Callable) -> Callable:
 
 def _broadcast(*shapes) -> Optional[tuple]:
     try:
-        import numpy as np
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:
         return None

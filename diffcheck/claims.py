@@ -55,11 +55,16 @@ class CaseRun:
         self.scenarios: list = []   # ScenarioCheck records, from diffcheck.scenarios
         self.memo: dict = {}        # scenario runs shared by claims that describe the same run
         self._cache: dict[tuple, CheckResult] = {}
+        self._compiled: dict[tuple, dict] = {}
 
     def check(self, tree, point, wrt) -> CheckResult:
         key = (id(tree), _point_key(point), tuple(wrt))
         if key not in self._cache:
             problem = make_problem(tree, point, wrt, where=self.case.locate("expression"))
+            # Compiled forms depend on the expression and the shapes, not on the
+            # values: the case's points (and a descent's steps) share one compilation.
+            shapes = tuple(sorted(problem.shapes.items()))
+            problem.cache = self._compiled.setdefault((id(tree), shapes, tuple(problem.wrt)), problem.cache)
             result = check_expr(tree, point, wrt, backends=self.backends, problem=problem)
             self._cache[key] = result
             self.checks.append(result)

@@ -1,8 +1,9 @@
 """The ``diffcheck`` command line.
 
 Exit status: 0 when nothing is wrong, 1 when a check found a discrepancy (or a
-method failed), 2 for bad input or usage.  diffcheck's own errors print as one
-line; anything else is a bug and keeps its traceback.
+method failed), 2 for bad input or usage, 130 and 143 when SIGINT or SIGTERM
+stopped an audit.  diffcheck's own errors print as one line; anything else is a
+bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ class _Group(click.Group):
         except DiffcheckError as err:
             click.echo(f"diffcheck: error: {err}", err=True)
             ctx.exit(BAD_INPUT)
+        except KeyboardInterrupt:
+            click.echo("diffcheck: interrupted", err=True)
+            ctx.exit(INTERRUPTED)
 
 
 @click.group(cls=_Group)
@@ -78,16 +82,32 @@ def check(expression, assignments, wrt, fmt):
 @click.option("--allow-import", is_flag=True,
               help="Import and run the Python code that cases name (callable = \"module:function\"); "
                    "without it such cases are refused.")
-def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import):
+@click.option("--shard", metavar="I/N", callback=lambda ctx, param, value: _parse_shard(value),
+              help="Check only shard I of N: a fixed slice of the cases, by a stable hash of each "
+                   "case's file and name (combine the shards' reports with diffcheck merge).")
+@click.option("--executor", "executor_name", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Where cases are checked: on this machine, or on a Dask cluster.")
+@click.option("--scheduler", metavar="ADDRESS", help="The Dask scheduler's address (with --executor dask).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Check cases in N worker processes; 0 checks them in this process (default: "
+                   "[tool.diffcheck] jobs, else 0, or 1 when a limit is set).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Stop a case after this wall time and report it as timeout (needs workers).")
+@click.option("--memory-mb", type=click.IntRange(min=1), default=None, metavar="MB",
+              help="Memory a worker may add while checking a case; a case that needs more is "
+                   "reported as resource_limit.")
+def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, shard, executor_name, scheduler,
+          jobs, timeout, memory_mb):
     """Audit case files (default: [tool.diffcheck] paths, else cases/): cross-check every
     case with the four methods and check every claim of the documents."""
     from rich.console import Console
 
+    from . import interrupts
     from .audit import load_all
     from .backends import BACKENDS
     from .config import apply_tolerances, load_settings
     from .records import audit_record
-    from .reporting import DEFAULT_FORMATS, prepare_directory, write_reports
+    from .reporting import DEFAULT_FORMATS, prepare_directory
 
     settings = load_settings()
     apply_tolerances(settings.tolerance)
@@ -100,16 +120,60 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import):
             raise click.UsageError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
     report_dir = report_dir or settings.report_dir
     formats = list(formats) or settings.formats or list(DEFAULT_FORMATS)
+    if (executor_name == "dask") != bool(scheduler):
+        raise click.UsageError("--executor dask and --scheduler ADDRESS go together")
+    if executor_name == "dask" and (jobs is not None or timeout or memory_mb):
+        raise click.UsageError("--jobs, --timeout and --memory-mb are for local workers, not --executor dask")
+    from .workers import executor_for
+    executor = executor_for(_first(jobs, settings.jobs), _first(timeout, settings.timeout),
+                            _first(memory_mb, settings.memory_mb)) if executor_name == "local" else None
     if report_dir:
         prepare_directory(report_dir)   # fail before the work, not after it
     errors = Console(stderr=True)
-    files = load_all(list(paths) or settings.paths)
-    for case_file in files:
-        for error in case_file.errors:
-            errors.print(f"diffcheck: error: {error}", markup=False, highlight=False)
-    total = sum(len(f.cases) for f in files)
-    result = _run_with_progress(files, backends, total, errors, quiet, profiles="html" in formats and report_dir)
-    record = audit_record(result)
+    with interrupts.caught() as caught:
+        try:
+            files = load_all(list(paths) or settings.paths)
+        except KeyboardInterrupt:
+            click.echo("diffcheck: interrupted while reading the case files; nothing was checked "
+                       "and no report was written", err=True)
+            sys.exit(caught.exit_status or INTERRUPTED)
+        for case_file in files:
+            for error in case_file.errors:
+                errors.print(f"diffcheck: error: {error}", markup=False, highlight=False)
+        selection = None
+        if shard:
+            from .shards import select
+            selection = select(files, shard, backends)
+            files = selection.files
+            if not quiet:
+                errors.print(f"shard {shard}: {len(selection.positions)} of the {selection.total} cases",
+                             markup=False, highlight=False)
+        if executor_name == "dask":
+            from .daskexecutor import DaskExecutor
+            executor = DaskExecutor(scheduler)   # connects now: an unreachable cluster fails before the work
+        total = sum(len(f.cases) for f in files)
+        profiles = bool("html" in formats and report_dir)
+        result = _run_with_progress(files, backends, total, errors, quiet, profiles, executor)
+        caught.hold()   # what finished is reported, whatever signal comes now
+        record = audit_record(result)
+        if selection:
+            record["shard"] = selection.record(result.cases, plots=profiles)
+        _report(record, report_dir, formats, quiet, errors)
+    if caught.exit_status or not result.complete:
+        sys.exit(caught.exit_status or INTERRUPTED)
+    status = record["summary"]["exit_status"]
+    sys.exit(0 if exit_zero and status == FOUND else status)
+
+
+def _first(*values):
+    """The first value given: the command line's, else the setting's."""
+    return next((v for v in values if v is not None), None)
+
+
+def _report(record, report_dir, formats, quiet, errors) -> None:
+    from rich.console import Console
+
+    from .reporting import write_reports
     if not quiet:
         from .textreport import print_audit
         print_audit(record, Console())
@@ -117,18 +181,24 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import):
         for path in write_reports(record, report_dir, formats):
             if not quiet:
                 errors.print(f"wrote {path}", markup=False, highlight=False)
-    status = record["summary"]["exit_status"]
-    if not result.complete:
-        sys.exit(INTERRUPTED)
-    sys.exit(0 if exit_zero and status == FOUND else status)
 
 
-def _run_with_progress(files, backends, total, console, quiet, profiles):
+def _run_with_progress(files, backends, total, console, quiet, profiles, executor=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .audit import run_audit
     if quiet:
-        return run_audit(files, backends, profiles=bool(profiles))
+        return run_audit(files, backends, profiles=bool(profiles), executor=executor)
+    if not console.is_terminal:
+        # A log (CI) gets a line per case where a terminal gets a progress bar.
+        done = iter(range(1, total + 1))
+
+        def log(case, result):
+            outcome = f"{result.problems} problem{'s' if result.problems != 1 else ''}" \
+                if result.outcome == "finished" else result.outcome
+            console.print(f"[{next(done)}/{total}] {case.id}: {outcome}", markup=False, highlight=False)
+
+        return run_audit(files, backends, progress=log, profiles=bool(profiles), executor=executor)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("checking cases", total=total)
@@ -136,4 +206,115 @@ def _run_with_progress(files, backends, total, console, quiet, profiles):
         def advance(case, result):
             progress.update(task, advance=1, description=f"checking {case.name[:40]}")
 
-        return run_audit(files, backends, progress=advance, profiles=bool(profiles))
+        return run_audit(files, backends, progress=advance, profiles=bool(profiles), executor=executor)
+
+
+@main.command()
+@click.option("--examples", default=200, show_default=True, type=click.IntRange(min=1),
+              help="Generated (expression, point) pairs to check.")
+@click.option("--seed", default=0, show_default=True, type=int,
+              help="The same seed draws the same examples and finds the same failures.")
+@click.option("--ops", "ops", multiple=True, metavar="NAMES",
+              help="Build expressions from these ops only (comma-separated or repeated; default: all).")
+@click.option("--max-leaves", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Largest number of leaves (variables and numbers) in an expression.")
+@click.option("--scalars", is_flag=True, help="Scalar variables only (default: also vectors and matrices).")
+@click.option("--kinks", is_flag=True, help="Put most point entries on or near kinks and ties.")
+@click.option("--backend", "backends", multiple=True, metavar="NAME",
+              help="Use only these methods (repeatable; default: all four).")
+@click.option("--report-dir", type=click.Path(file_okay=False), default="fuzz-cases", show_default=True,
+              help="Write a case file for each failure here.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary; case files and exit status only.")
+def fuzz(examples, seed, ops, max_leaves, scalars, kinks, backends, report_dir, quiet):
+    """Cross-check generated expressions at generated points (Hypothesis, seeded).
+    Each failure is shrunk to a small expression and written as a case file that
+    `diffcheck audit` reproduces."""
+    from hypothesis.errors import InvalidArgument
+    from rich.console import Console
+
+    from .backends import BACKENDS
+    from .fuzz import parse_ops, run_fuzz, write_case_files
+    from .strategies import ARRAYS, SCALARS
+
+    for name in backends:
+        if name not in BACKENDS:
+            raise click.UsageError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
+    ops = parse_ops(ops)
+    shapes = SCALARS if scalars else ARRAYS
+    try:
+        from .strategies import problems
+        problems(ops, max_leaves=max_leaves, shapes=shapes).validate()
+    except InvalidArgument as err:
+        raise click.UsageError(str(err)) from None
+    from .reporting import prepare_directory
+    prepare_directory(report_dir)   # fail before the work, not after it
+    console = Console(stderr=True)
+    run = dict(max_leaves=max_leaves, shapes=shapes, kink_heavy=kinks, backends=list(backends) or None)
+    if quiet:
+        result = run_fuzz(examples, seed, ops, **run)
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            search = progress.add_task("checking examples", total=examples)
+            shrink = progress.add_task("shrinking failures", total=None, visible=False)
+
+            def advance(stage, n):
+                progress.update(search if stage == "search" else shrink, advance=n,
+                                visible=True)
+
+            result = run_fuzz(examples, seed, ops, progress=advance, **run)
+    write_case_files(result, report_dir)
+    if not quiet:
+        from .textreport import print_fuzz
+        print_fuzz(result, Console())
+    sys.exit(result.exit_status)
+
+
+def _parse_shard(value):
+    if value is None:
+        return None
+    from .shards import parse_shard
+    try:
+        return parse_shard(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="'--shard'") from None
+
+
+@main.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--report-dir", type=click.Path(file_okay=False), default=None,
+              help="Write the merged reports here (default: [tool.diffcheck] report_dir).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["json", "md", "junit", "html"]),
+              help="Report formats to write (repeatable; default: [tool.diffcheck] formats, else all; "
+                   "html only if the shards computed its plots).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when claims are wrong or methods disagree.")
+@click.option("--quiet", "-q", is_flag=True, help="No tables; reports and exit status only.")
+def merge(reports, report_dir, formats, exit_zero, quiet):
+    """Combine the JSON reports of an audit's shards (diffcheck audit --shard I/N) into
+    the reports of the whole audit; the exit status is the whole audit's."""
+    from rich.console import Console
+
+    from .config import load_settings
+    from .merge import merge_files, report_formats
+    from .reporting import DEFAULT_FORMATS, write_reports
+
+    settings = load_settings()
+    report_dir = report_dir or settings.report_dir
+    if not report_dir:
+        raise click.UsageError("no report directory: give --report-dir DIR")
+    record = merge_files(reports)
+    errors = Console(stderr=True)
+    chosen, note = report_formats(record, list(formats), settings.formats or list(DEFAULT_FORMATS))
+    if note:
+        errors.print(f"diffcheck: {note}", markup=False, highlight=False)
+    if not quiet:
+        from .textreport import print_audit
+        print_audit(record, Console())
+    for path in write_reports(record, report_dir, chosen):
+        if not quiet:
+            errors.print(f"wrote {path}", markup=False, highlight=False)
+    status = record["summary"]["exit_status"]
+    if not record["complete"]:
+        sys.exit(INTERRUPTED)
+    sys.exit(0 if exit_zero and status == FOUND else status)

@@ -12,6 +12,9 @@ the same cases and writes the same reports.
     report_dir = "reports"
     formats = ["json", "md", "junit", "html"]
     backends = ["symbolic", "numeric", "engine", "torch"]
+    jobs = 2            # worker processes (0: check cases in the audit process)
+    timeout = 120       # seconds per case, in a worker
+    memory_mb = 2048    # address space a worker may add, per case
 
     [tool.diffcheck.tolerance]
     rounding_safety = 32.0
@@ -40,10 +43,16 @@ class Settings:
     formats: list[str] = field(default_factory=list)
     backends: list[str] | None = None
     tolerance: dict[str, float] = field(default_factory=dict)
+    jobs: int | None = None
+    timeout: float | None = None
+    memory_mb: int | None = None
     source: str = ""   # the pyproject.toml read, if any
 
 
-_KINDS = {"paths": list, "report_dir": str, "formats": list, "backends": list, "tolerance": dict}
+_KINDS = {"paths": list, "report_dir": str, "formats": list, "backends": list, "tolerance": dict,
+          "jobs": int, "timeout": float, "memory_mb": int}
+#: Numeric settings and the least value each may take.
+_LEAST = {"jobs": 0, "timeout": 0.001, "memory_mb": 1}
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:
@@ -69,7 +78,9 @@ def load_settings(start: Path | None = None) -> Settings:
         if key not in _KINDS:
             raise ConfigError(f"{path}: [tool.diffcheck] has no setting {key!r} "
                               f"(known: {', '.join(_KINDS)})")
-        if not isinstance(value, _KINDS[key]):
+        if key in _LEAST:
+            value = _number(path, key, value)
+        elif not isinstance(value, _KINDS[key]):
             raise ConfigError(f"{path}: [tool.diffcheck] {key} should be a {_KINDS[key].__name__}")
         if key in ("paths", "report_dir"):
             base = path.parent
@@ -84,6 +95,16 @@ def load_settings(start: Path | None = None) -> Settings:
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
             raise ConfigError(f"{path}: [tool.diffcheck.tolerance] {key} should be a positive number")
     return settings
+
+
+def _number(path: Path, key: str, value):
+    kind = _KINDS[key]
+    accepted = (int, float) if kind is float else (int,)
+    if isinstance(value, bool) or not isinstance(value, accepted) or value < _LEAST[key]:
+        least = "positive" if key != "jobs" else "non-negative"
+        raise ConfigError(f"{path}: [tool.diffcheck] {key} should be a {least} "
+                          f"{'number' if kind is float else 'integer'}, got {value!r}")
+    return kind(value)
 
 
 def _relative(path: Path) -> str:

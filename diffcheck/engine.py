@@ -33,7 +33,15 @@ def record(node: Apply, parents: list[Tensor], perturb=None) -> Tensor:
     """Apply ``node``'s op to ``parents`` and remember how to differentiate it."""
     value = apply_numpy(node, [p.value for p in parents])
     if perturb is not None:
-        value = perturb(value)
+        # An op that adds up many terms (sum, mean, matmul) rounds its partial
+        # sums in an order another method need not share: its rounding is up to
+        # an ulp of the terms' magnitudes (the op over the arguments' absolute
+        # values), not of its result.  sum(x) at [1e-6, -1e-6, -1.000000001, 1,
+        # 0, 1e-9] is -8.3e-17 in NumPy's order and exactly 0 in torch's.
+        if node.op.elementwise:
+            value = perturb(value)
+        else:
+            value = perturb(value, apply_numpy(node, [np.abs(p.value) for p in parents]))
     requires = node.op.differentiable and any(p.requires_grad for p in parents)
     return Tensor(value, node, tuple(parents), requires)
 
@@ -96,8 +104,10 @@ def value_and_grad(expr: Expr, values: dict[str, np.ndarray], wrt: list[str],
     Values are cast to ``dtype`` (constants too), so the whole computation runs in
     that precision.  A variable the output does not depend on gets a zero gradient.
     ``perturb(array)``, when given, moves every op's result and every gradient
-    contribution (Monte Carlo arithmetic: the harness moves each by one rounding
-    at random to see how far rounding anywhere can move the answer).
+    contribution (a reduction's result with ``perturb(array, magnitude)``, the
+    magnitude its rounding can reach: see :func:`record`): Monte Carlo arithmetic, the
+    harness moving each by one rounding at random to see how far rounding
+    anywhere can move the answer.
     """
     built: dict[int, Tensor] = {}
     with np.errstate(all="ignore"):   # overflow to inf in a narrow dtype is a result
@@ -116,3 +126,76 @@ def value_and_grad(expr: Expr, values: dict[str, np.ndarray], wrt: list[str],
     grads = {name: (leaves[name].grad if leaves[name].grad is not None
                     else np.zeros_like(leaves[name].value)) for name in wrt}
     return output.value, grads
+
+
+def values_and_grads(expr: Expr, stacked: dict[str, np.ndarray], wrt: list[str],
+                     dtype=np.float64):
+    """:func:`value_and_grad` at many points at once: every array in ``stacked``
+    carries a leading axis of points, and so do the results.
+
+    One walk of the graph serves all the points: elementwise ops run their forward
+    and their vector-Jacobian rules on the whole batch (arguments aligned as
+    :func:`~diffcheck.ops.align_batch` aligns them, so the rules broadcast and undo
+    broadcasts exactly as for one point).  The rules of structural ops (sums,
+    products, transposes) are written for one point; they run once per point on
+    its slice, so that every op keeps one rule, the one :func:`backward` uses.
+    """
+    from .ops import align_batch
+
+    count = len(next(iter(stacked.values())))
+    forward: dict[int, np.ndarray] = {}
+    needs: set[int] = set()
+    order = postorder(expr)
+    with np.errstate(all="ignore"):
+        for node in order:
+            if isinstance(node, Var):
+                forward[id(node)] = np.asarray(stacked[node.name], dtype=dtype)
+                if node.name in wrt:
+                    needs.add(id(node))
+            elif isinstance(node, Const):
+                forward[id(node)] = np.asarray(node.value, dtype=dtype)[None]
+            else:
+                forward[id(node)] = np.asarray(apply_numpy(node, [forward[id(a)] for a in node.args],
+                                                           batch=True), dtype=dtype)
+                if node.op.differentiable and any(id(a) in needs for a in node.args):
+                    needs.add(id(node))
+        value = forward[id(expr)]
+        if value.shape != (count,):
+            raise ValueError(f"values_and_grads needs a scalar output, got shape {value.shape[1:]}")
+        grads = {name: np.zeros_like(np.asarray(stacked[name], dtype=dtype)) for name in wrt}
+        pending: dict[int, np.ndarray] = {id(expr): np.ones_like(value)} if id(expr) in needs else {}
+        for node in reversed(order):
+            g = pending.pop(id(node), None)
+            if g is None:
+                continue
+            if isinstance(node, Var):
+                grads[node.name] = grads[node.name] + g
+                continue
+            args = [forward[id(a)] for a in node.args]
+            ans = forward[id(node)]
+            for position, arg in enumerate(node.args):
+                if id(arg) not in needs:
+                    continue
+                if node.op.elementwise:
+                    aligned = align_batch(args)
+                    rule = node.op.vjp[position]
+                    contribution = np.broadcast_to(
+                        np.asarray(rule(g, ans, *aligned, **node.params), dtype=dtype),
+                        aligned[position].shape).reshape(args[position].shape)
+                else:
+                    contribution = _per_point(node, position, g, ans, args, count, dtype)
+                key = id(arg)
+                pending[key] = contribution if key not in pending else pending[key] + contribution
+    return value, grads
+
+
+def _per_point(node: Apply, position: int, g, ans, args, count: int, dtype) -> np.ndarray:
+    """A structural op's rule for argument ``position``, point by point (a
+    constant argument has a batch axis of length one, shared by every point)."""
+    rule = node.op.vjp[position]
+    out = np.empty_like(args[position])
+    for i in range(count):
+        own = [a[i] if len(a) == count else a[0] for a in args]
+        out[i] = np.broadcast_to(np.asarray(rule(g[i], ans[i], *own, **node.params), dtype=dtype),
+                                 own[position].shape)
+    return out

@@ -103,6 +103,8 @@ def _points(case, claim, formula, target_tree, label):
         with np.errstate(all="ignore"):
             try:
                 finite = all(np.all(np.isfinite(evaluate(t, point))) for t in (formula, target_tree))
+            except MemoryError:
+                raise   # the case's outcome (resource_limit), not the method's
             except Exception:  # noqa: BLE001 - a point the formula cannot take is skipped
                 finite = False
         if finite:

@@ -132,10 +132,11 @@ def to_text(root: Expr) -> str:
         if name in _INFIX:
             symbol, prec = _INFIX[name]
             (left, lp), (right, rp) = parts
-            # ** is right-associative; the others are left-associative.
+            # ** is right-associative; the others are left-associative, so a right
+            # operand of the same precedence keeps its parentheses: x * (y / z)
+            # is not the tree x * y / z, and rounds differently.
             left_needs = lp < prec or (name == "pow" and lp <= prec)
-            right_needs = rp < prec or (name != "pow" and rp <= prec and name in ("sub", "div", "matmul")) \
-                or (name == "pow" and rp < prec)
+            right_needs = rp < prec or (name != "pow" and rp <= prec)
             left = f"({left})" if left_needs else left
             right = f"({right})" if right_needs else right
             return f"{left} {symbol} {right}" if prec < 4 else f"{left}{symbol}{right}", prec

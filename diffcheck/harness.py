@@ -199,6 +199,8 @@ def run_backend(backend, problem: Problem, point) -> Gradient:
     """One backend's answer; an exception inside a backend is that backend's outcome."""
     try:
         return backend.gradient(problem, point)
+    except MemoryError:
+        raise   # the case's outcome (resource_limit), not the method's
     except Exception as err:  # noqa: BLE001 - any failure of a method is reported, not raised
         return Gradient(backend.name, status=ERROR, reason=f"{type(err).__name__}: {err}")
 
@@ -301,7 +303,8 @@ def rounding_scale(problem: Problem, point, engine_result: Gradient | None = Non
     another method's different order of operations is not); in float32, scaled
     down by the ratio of the two epsilons (the same sensitivity with rounding 2**29
     times larger, so luck rarely hides it); and in float64 with every op's result
-    and every gradient contribution moved by one rounding at random
+    and every gradient contribution moved by one rounding at random (a reduction's
+    result by one rounding of its terms' magnitudes)
     (:data:`MCA_COPIES` seeded copies: what any other correct order of operations
     could get, such as torch computing ``1 - s`` from a sigmoid ``s`` one unit
     away from the engine's).  Where extended precision is unavailable, zero (the
@@ -313,9 +316,16 @@ def rounding_scale(problem: Problem, point, engine_result: Gradient | None = Non
         return 0.0, zeros
     rng = np.random.default_rng(MCA_SEED)
 
-    def jitter(value):
+    def jitter(value, magnitude=None):
+        # One rounding of ``value``, or of ``magnitude`` where the engine says the
+        # op's own rounding reaches further (a sum of terms that cancel).
         value = np.asarray(value)
-        return value * (1.0 + rng.choice((-EPS, EPS), size=value.shape))
+        step = rng.choice((-EPS, EPS), size=value.shape)
+        if magnitude is None:
+            return value * (1.0 + step)
+        with np.errstate(all="ignore"):
+            moved = value + np.abs(magnitude) * step
+        return np.where(np.isfinite(value), moved, value)
 
     try:
         if engine_result is not None and engine_result.ok:
@@ -326,6 +336,8 @@ def rounding_scale(problem: Problem, point, engine_result: Gradient | None = Non
         v32, g32 = engine.value_and_grad(problem.expr, point, problem.wrt, np.float32)
         moved = [engine.value_and_grad(problem.expr, point, problem.wrt, np.float64, jitter)
                  for _ in range(MCA_COPIES)]
+    except MemoryError:
+        raise   # the case's outcome (resource_limit), not the method's
     except Exception:  # noqa: BLE001 - the engine's own failure is reported by its backend
         return 0.0, zeros
 

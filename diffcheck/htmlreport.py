@@ -41,9 +41,11 @@ STYLES = {"symbolic": dict(color="#222222", linewidth=2.4, linestyle="-"),
 
 def render(record: dict) -> str:
     """The page for an audit record (:func:`diffcheck.records.audit_record`)."""
+    from .records import wording
     cases = record["cases"]
     context = {
         "record": record,
+        "words": wording(record),
         "summary": record["summary"],
         "problems": problem_rows(record),
         "case_problems": [case_problem_count(case) for case in cases],
@@ -71,7 +73,8 @@ def _environment() -> jinja2.Environment:
 
 def case_problem_count(case: dict) -> int:
     """Unconfirmed claims, and cross-checks and scenarios where the methods disagree or fail."""
-    return (sum(f["status"] in PROBLEM_STATUSES for f in case["findings"])
+    return (("unfinished" in case)
+            + sum(f["status"] in PROBLEM_STATUSES for f in case["findings"])
             + sum(c["verdict"] in BAD_VERDICTS for c in case["checks"])
             + sum(s["verdict"] in BAD_VERDICTS for s in case["scenarios"]))
 
@@ -82,6 +85,10 @@ def problem_rows(record: dict) -> list[dict]:
     rows = []
     for number, case in enumerate(record["cases"], start=1):
         base = {"case_number": number, "document": case["document"], "case": case["name"]}
+        if "unfinished" in case:
+            rows.append({**base, "source": "the case", "status": case["unfinished"]["outcome"],
+                         "where": case["where"], "subject": "not checked to the end", "claimed": "",
+                         "true": "", "message": case["unfinished"]["reason"], "diagnoses": [], "note": ""})
         for f in case["findings"]:
             if f["status"] in PROBLEM_STATUSES:
                 rows.append({**base, "source": f"claim {f['claim']} ({f['kind']})" if f["claim"] else f["kind"],

@@ -16,6 +16,9 @@ FILENAME = "diffcheck-audit.json"
 
 def render(record: dict) -> str:
     # Plot data ("profile") is for the HTML page; the JSON report is the audit's result.
+    # A shard's report keeps it: `diffcheck merge` draws the whole audit's page from it.
+    if "shard" in record:
+        return json.dumps(record, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
     cases = [{k: v for k, v in case.items() if k != "profile"} for case in record["cases"]]
     return json.dumps({**record, "cases": cases}, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
 

@@ -32,7 +32,8 @@ def _fail(testcase, tag: str, message: str, details: str) -> None:
 
 
 def render(record: dict) -> str:
-    root = ET.Element("testsuites", name="diffcheck audit")
+    from .records import wording
+    root = ET.Element("testsuites", name=wording(record)["title"])
     by_document: dict[str, ET.Element] = {}
     counts: dict[str, list[int]] = {}
     for case in record["cases"]:
@@ -42,6 +43,12 @@ def render(record: dict) -> str:
             counts[document] = [0, 0, 0, 0]   # tests, failures, errors, skipped
         suite, tally = by_document[document], counts[document]
         classname = case["id"]
+        if "unfinished" in case:
+            tally[0] += 1
+            tally[2] += 1
+            unfinished = case["unfinished"]
+            _fail(_case(suite, classname, "the case, checked to the end"), "error",
+                  f"{unfinished['outcome']}: {unfinished['reason']}", unfinished["reason"])
         for f in case["findings"]:
             tally[0] += 1
             testcase = _case(suite, classname, f"claim {f['claim']} ({f['kind']}): {f['subject']}")

@@ -47,6 +47,11 @@ def problems(record: dict) -> list[dict]:
     """Every row of the findings table: the document's wrong claims and the methods' disagreements."""
     rows = []
     for case in record["cases"]:
+        if "unfinished" in case:
+            rows.append({"case": case, "status": case["unfinished"]["outcome"], "where": case["where"],
+                         "what": "the case, not checked to the end", "claimed": "", "true": "",
+                         "diagnosis": f"{case['unfinished']['outcome']}: {case['unfinished']['reason']}",
+                         "finding": None})
         for f in case["findings"]:
             if f["status"] in PROBLEM_STATUSES:
                 rows.append({"case": case, "status": f["status"], "where": f["where"] or case["where"],
@@ -67,19 +72,24 @@ def problems(record: dict) -> list[dict]:
 
 
 def render(record: dict) -> str:
+    from .records import wording
+    words = wording(record)
     summary = record["summary"]
     claims = summary["claims"]
-    out = ["# diffcheck audit", ""]
+    out = [f"# {words['title']}", ""]
     if not record["complete"]:
         out += ["> **Incomplete**: the audit was interrupted; this report covers the cases finished.", ""]
     out += [
-        f"{summary['documents']} documents, {summary['cases']} cases. "
-        f"Claims: **{claims.get('refuted', 0)} wrong**, {claims.get('confirmed', 0)} confirmed, "
-        f"{claims.get('undecided', 0)} undecided, {claims.get('error', 0)} could not be checked. "
-        f"Cross-checks of the four methods: "
+        f"{summary['documents']} {words['document']}s, {summary['cases']} {words['case']}s. "
+        + (f"Claims: **{claims.get('refuted', 0)} wrong**, {claims.get('confirmed', 0)} confirmed, "
+           f"{claims.get('undecided', 0)} undecided, {claims.get('error', 0)} could not be checked. "
+           if words["claims"] else "")
+        + "Cross-checks of the four methods: "
         + ", ".join(f"{n} {k}" for k, n in summary["cross_checks"].items())
         + (". Scenarios: " + ", ".join(f"{n} {k}" for k, n in summary["scenarios"].items())
-           if summary["scenarios"] else "") + ".",
+           if summary["scenarios"] else "") + "."
+        + (" Not checked to the end: **" + ", ".join(f"{n} {k}" for k, n in summary["unfinished"].items())
+           + "**." if summary.get("unfinished") else ""),
         "",
     ]
     if record["load_errors"]:
@@ -112,6 +122,8 @@ def render(record: dict) -> str:
                     out.append(f"   - catalogue note: {cell(f['note'])}")
         out += ["", "</details>", ""]
 
+    if not words["claims"]:
+        return "\n".join(out)
     out += ["<details><summary>Claims confirmed</summary>", ""]
     for case in record["cases"]:
         confirmed = [f for f in case["findings"] if f["status"] == "confirmed"]

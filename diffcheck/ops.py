@@ -215,8 +215,26 @@ def _count(x, axis):
     return x.size if axis is None else x.shape[axis]
 
 
-def _sympy_sum(x, axis):
-    return as_object_array(np.sum(x, axis=axis))
+def _sympy_sum(sp, x, axis):
+    # One n-ary Add per result entry: NumPy's sum of an object array adds one
+    # term at a time, and SymPy rebuilds the growing sum at each (quadratic).
+    x = as_object_array(x)
+    if axis is None:
+        return as_object_array(sp.Add(*x.ravel()))
+    moved = np.moveaxis(x, axis, -1)
+    out = np.empty(moved.shape[:-1], dtype=object)
+    for index in np.ndindex(*out.shape):
+        out[index] = sp.Add(*moved[index])
+    return out
+
+
+def _sympy_matmul(sp, a, b):
+    a2 = a if a.ndim == 2 else a[None, :]
+    b2 = b if b.ndim == 2 else b[:, None]
+    out = np.empty((a2.shape[0], b2.shape[1]), dtype=object)
+    for i, j in np.ndindex(*out.shape):
+        out[i, j] = sp.Add(*[a2[i, k] * b2[k, j] for k in range(a2.shape[1])])
+    return out.reshape(a.shape[:-1] + b.shape[1:])
 
 
 def _torch_transpose(t, x):
@@ -316,21 +334,21 @@ def _build_registry() -> dict[str, Op]:
         # --- structure: reductions, products, transposes ---------------------------
         Op("sum", 1, "sum of the entries (along axis)",
            numpy=lambda x, axis: np.sum(x, axis=axis),
-           sympy=lambda sp, x, axis: _sympy_sum(x, axis),
+           sympy=lambda sp, x, axis: _sympy_sum(sp, x, axis),
            vjp=(lambda g, ans, x, axis: _reduce_vjp(g, x, axis, 1.0),),
            torch=lambda t, x, axis: t.sum(x) if axis is None else t.sum(x, dim=axis),
            batched=lambda x, axis: np.sum(x, axis=_batch_axes(x, axis)),
            params={"axis": None}, elementwise=False),
         Op("mean", 1, "mean of the entries (along axis)",
            numpy=lambda x, axis: np.mean(x, axis=axis),
-           sympy=lambda sp, x, axis: _sympy_sum(x, axis) * sp.Rational(1, _count(x, axis)),
+           sympy=lambda sp, x, axis: _sympy_sum(sp, x, axis) * sp.Rational(1, _count(x, axis)),
            vjp=(lambda g, ans, x, axis: _reduce_vjp(g, x, axis, 1.0 / _count(x, axis)),),
            torch=lambda t, x, axis: t.mean(x) if axis is None else t.mean(x, dim=axis),
            batched=lambda x, axis: np.mean(x, axis=_batch_axes(x, axis)),
            params={"axis": None}, elementwise=False),
         Op("matmul", 2, "matrix product; for two vectors, their dot product",
            numpy=_check_matmul,
-           sympy=lambda sp, a, b: as_object_array(np.matmul(a, b)),
+           sympy=_sympy_matmul,
            vjp=(lambda g, ans, a, b: _matmul_grads(g, a, b)[0],
                 lambda g, ans, a, b: _matmul_grads(g, a, b)[1]),
            torch=lambda t, a, b: t.matmul(a, b), batched=_batched_matmul,

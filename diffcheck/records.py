@@ -117,6 +117,8 @@ def case_record(result) -> dict:
         "scenarios": [scenario_record(s) for s in result.scenarios],
         "findings": [finding_record(f) for f in result.findings],
         **({"profile": result.profile} if result.profile is not None else {}),
+        **({"unfinished": {"outcome": result.outcome, "reason": result.reason}}
+           if result.outcome != "finished" else {}),
     }
 
 
@@ -126,7 +128,11 @@ def summary(cases: list, load_errors: list, complete: bool) -> dict:
     claims = {s: 0 for s in ("confirmed", "refuted", "undecided", "error")}
     checks: dict[str, int] = {}
     scenarios: dict[str, int] = {}
+    unfinished: dict[str, int] = {}
     for case in cases:
+        if "unfinished" in case:
+            outcome = case["unfinished"]["outcome"]
+            unfinished[outcome] = unfinished.get(outcome, 0) + 1
         for f in case["findings"]:
             claims[f["status"]] = claims.get(f["status"], 0) + 1
         for c in case["checks"]:
@@ -134,10 +140,11 @@ def summary(cases: list, load_errors: list, complete: bool) -> dict:
         for s in case["scenarios"]:
             scenarios[s["verdict"]] = scenarios.get(s["verdict"], 0) + 1
     problems = (claims["refuted"] + claims["error"] + checks.get("discrepancy", 0) + checks.get("error", 0)
-                + scenarios.get("discrepancy", 0) + scenarios.get("error", 0))
+                + scenarios.get("discrepancy", 0) + scenarios.get("error", 0) + sum(unfinished.values()))
     status = BAD_INPUT if load_errors else (FOUND if problems else CLEAN)
     return {"documents": len({c["document"] for c in cases}), "cases": len(cases), "claims": claims,
             "cross_checks": dict(sorted(checks.items())), "scenarios": dict(sorted(scenarios.items())),
+            "unfinished": dict(sorted(unfinished.items())),
             "load_errors": len(load_errors), "problems": problems, "exit_status": status,
             "complete": complete}
 
@@ -148,12 +155,44 @@ def audit_record(audit) -> dict:
     Everything but ``run`` depends only on the inputs, so two audits of the same
     files give identical records apart from ``run`` (times, versions, host).
     """
+    cases = [case_record(r) for r in audit.cases]
+    run = run_record(audit.started, audit.seconds, {r.case.id: r.seconds for r in audit.cases})
+    return report_record(cases, audit.load_errors, audit.complete, run)
+
+
+def report_record(cases: list[dict], load_errors: list[str], complete: bool, run: dict,
+                  source: str | None = None) -> dict:
+    """The record every report renders, from case records; ``source`` is
+    ``"pytest"`` when the cases are the tests of a pytest run."""
+    return {
+        "format": "diffcheck-audit",
+        "version": FORMAT_VERSION,
+        **({"source": source} if source else {}),
+        "complete": complete,
+        "summary": summary(cases, load_errors, complete),
+        "load_errors": load_errors,
+        "cases": cases,
+        "run": run,
+    }
+
+
+def wording(record: dict) -> dict:
+    """The words a report uses for the run and its parts: an audit has documents and
+    cases; a pytest run has test files and tests, and no claims."""
+    if record.get("source") == "pytest":
+        return {"title": "diffcheck checks in a pytest run", "document": "test file", "case": "test",
+                "claims": False}
+    shard = record.get("shard")   # one shard of an audit (diffcheck audit --shard I/N)
+    title = f"diffcheck audit, shard {shard['index']} of {shard['count']}" if shard else "diffcheck audit"
+    return {"title": title, "document": "document", "case": "case", "claims": True}
+
+
+def run_record(started: float, seconds: float, case_seconds: dict[str, float]) -> dict:
+    """When the run started (a time.time() value), how long it took, and the versions used."""
     import datetime
     import platform
     from importlib import metadata
 
-    cases = [case_record(r) for r in audit.cases]
-    load_errors = audit.load_errors
     versions = {}
     for package in ("diffcheck", "numpy", "sympy", "mpmath", "torch"):
         try:
@@ -161,16 +200,25 @@ def audit_record(audit) -> dict:
         except metadata.PackageNotFoundError:
             versions[package] = None
     return {
-        "format": "diffcheck-audit",
-        "version": FORMAT_VERSION,
-        "complete": audit.complete,
-        "summary": summary(cases, load_errors, audit.complete),
-        "load_errors": load_errors,
-        "cases": cases,
-        "run": {
-            "started": datetime.datetime.fromtimestamp(audit.started, datetime.timezone.utc).isoformat(),
-            "seconds": round(audit.seconds, 3),
-            "case_seconds": {r.case.id: round(r.seconds, 3) for r in audit.cases},
-            "python": platform.python_version(), "versions": versions,
-        },
+        "started": datetime.datetime.fromtimestamp(started, datetime.timezone.utc).isoformat(),
+        "seconds": round(seconds, 3),
+        "case_seconds": {name: round(value, 3) for name, value in case_seconds.items()},
+        "python": platform.python_version(), "versions": versions,
+    }
+
+
+def case_record_of_test(test_id: str, file: str, name: str, checks: list[dict], outcome: str) -> dict:
+    """One pytest test as a case of the report: its checks are the check records
+    (:func:`check_record`) of every check it made; it states no claims.
+
+    A test that checked one expression shows it as the case's expression (and its
+    point, when there was one); a test that checked several (a Hypothesis test)
+    shows how many, and each check names its own."""
+    expressions = list(dict.fromkeys(c["expression"] for c in checks))
+    single = len(checks) == 1
+    return {
+        "id": test_id, "file": file, "document": file, "name": name, "where": test_id, "quote": "", "note": "",
+        "expression": expressions[0] if len(expressions) == 1 else f"{len(expressions)} expressions",
+        "variables": checks[0]["point"] if single else {}, "wrt": checks[0]["wrt"] if single else [],
+        "checks": checks, "scenarios": [], "findings": [], "outcome": outcome,
     }

@@ -84,12 +84,17 @@ def print_audit(record: dict, console: Console | None = None, limit: int = 40) -
 
     console = console or Console()
     table = Table(title="diffcheck audit", title_justify="left")
-    for column in ("document", "cases", "claims right", "claims wrong", "undecided", "method problems"):
+    columns = ["document", "cases", "claims right", "claims wrong", "undecided", "method problems"]
+    unfinished = any("unfinished" in case for case in record["cases"])
+    columns += ["not finished"] if unfinished else []
+    for column in columns:
         table.add_column(column, justify="left" if column == "document" else "right")
     documents: dict[str, list[int]] = {}
     for case in record["cases"]:
-        row = documents.setdefault(case["document"], [0, 0, 0, 0, 0])
+        row = documents.setdefault(case["document"], [0] * (len(columns) - 1))
         row[0] += 1
+        if unfinished:
+            row[5] += "unfinished" in case
         for f in case["findings"]:
             row[1] += f["status"] == "confirmed"
             row[2] += f["status"] in ("refuted", "error")
@@ -97,7 +102,7 @@ def print_audit(record: dict, console: Console | None = None, limit: int = 40) -
         row[4] += sum(c["verdict"] in ("discrepancy", "error") for c in case["checks"])
         row[4] += sum(s["verdict"] in ("discrepancy", "error") for s in case["scenarios"])
     for document, row in documents.items():
-        table.add_row(document, *[Text(str(n), style="bold red" if i in (2, 4) and n else "")
+        table.add_row(document, *[Text(str(n), style="bold red" if i in (2, 4, 5) and n else "")
                                   for i, n in enumerate(row)])
     console.print(table)
     for error in record["load_errors"]:
@@ -116,3 +121,35 @@ def print_audit(record: dict, console: Console | None = None, limit: int = 40) -
     if not record["complete"]:
         console.print(Text("The audit was interrupted: these results cover the cases finished.",
                            style="bold yellow"))
+
+
+def print_fuzz(result, console: Console | None = None) -> None:
+    """A fuzz run in a terminal: the verdicts counted, then each failure shrunk,
+    with the case file that reproduces it."""
+    console = console or Console()
+    ops = ", ".join(result.ops) if result.ops else "all ops"
+    console.print(f"diffcheck fuzz: {result.examples} examples, seed {result.seed}, {ops} "
+                  f"({result.seconds:.1f} s)", style="bold", highlight=False)
+    table = Table(title_justify="left")
+    table.add_column("verdict")
+    table.add_column("examples", justify="right")
+    table.add_column("on a kink or tie", justify="right")
+    for verdict, count in sorted(result.counts.items(), key=lambda item: -item[1]):
+        table.add_row(Text(verdict, style=VERDICT_STYLE.get(verdict, "bold red")), str(count),
+                      str(result.on_kinks[verdict]))
+    console.print(table)
+    if not result.failures:
+        console.print(Text("no failures", style="bold green"))
+    for number, failure in enumerate(result.failures, start=1):
+        line = Text(f"{number:3}. ", style="bold")
+        line.append(failure.label, style="bold red")
+        line.append(f" in {failure.occurrences} example{'s' * (failure.occurrences != 1)}; "
+                    f"{'shrunk to' if failure.shrunk else 'not shrunk:'} ")
+        line.append(failure.drawn.text, style="cyan")
+        values = ", ".join(f"{k} = {np.asarray(v).tolist()}" for k, v in failure.drawn.point.items())
+        line.append(f" at {values}")
+        console.print(line, overflow="fold", highlight=False)
+        console.print(f"     {failure.reason}", style="dim", overflow="fold", highlight=False)
+        if failure.path is not None:
+            console.print(f"     case file: {failure.path} (diffcheck audit {failure.path})",
+                          highlight=False)

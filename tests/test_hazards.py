@@ -131,3 +131,13 @@ def test_the_reference_keeps_its_digits_at_inputs_far_below_one():
     result = check_expr("elu(x) * x", {"x": -1e-100})
     assert result.verdict == "agree", result.reason
     assert result.gradients["symbolic"]["x"] == pytest.approx(-2e-100, rel=1e-15)
+
+
+@pytest.mark.parametrize("x", [0.5, 0.0, -1.0])
+def test_a_kinked_op_of_constants_does_not_stop_the_numeric_method(x):
+    # relu(-1) is the constant 0, on one branch at every sample; d/dx (0 + x) = 1.
+    # (Found by the property-based test of the strategies: the numeric method
+    # tried to compare branch tokens of a node whose value is not batched.)
+    result = check_expr("relu(-1) + x", {"x": x})
+    assert result.verdict == AGREE, result.reason
+    assert float(result.gradients["numeric"]["x"]) == pytest.approx(1.0, rel=1e-10)

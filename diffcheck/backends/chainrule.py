@@ -56,7 +56,7 @@ def derivative_program(sp, expr, symbols: dict, wrt: list[str], constant) -> Pro
                     continue
                 name = sp.Dummy("t", real=True)
                 assignments.append((name, entry))
-                partials[name] = [(s, entry.diff(s)) for s in entry.free_symbols]
+                partials[name] = _local_partials(sp, entry)
                 out[index] = name
             built[id(node)] = out
     output = built[id(expr)][()]
@@ -76,6 +76,22 @@ def derivative_program(sp, expr, symbols: dict, wrt: list[str], constant) -> Pro
                 adjoints.setdefault(argument, []).append(total * local)
     derivatives = {var: [sp.Add(*adjoints.get(s, [])) for s in np.ravel(symbols[var])] for var in wrt}
     return Program(assignments, output, derivatives)
+
+
+def _local_partials(sp, entry) -> list:
+    """``(symbol, d entry / d symbol)`` for every symbol of ``entry``.
+
+    A sum (a reduction over many entries) is differentiated term by term, each
+    symbol through only the terms that hold it: differentiating the whole sum
+    once per symbol would be quadratic in its length.
+    """
+    if not isinstance(entry, sp.Add):
+        return [(s, entry.diff(s)) for s in entry.free_symbols]
+    holding: dict = {}
+    for term in entry.args:
+        for symbol in term.free_symbols:
+            holding.setdefault(symbol, []).append(term)
+    return [(s, sp.Add(*[t.diff(s) for t in terms])) for s, terms in holding.items()]
 
 
 def _exact_param(sp, value):

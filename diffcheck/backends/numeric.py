@@ -269,8 +269,9 @@ def _varying_nodes(problem) -> set[int]:
 
 
 def _kinked_nodes(problem) -> list[Apply]:
-    # A kinked op applied to constants only (relu(0)) is on the same branch at every
-    # sample, so it cannot be crossed; its value has no batch axis to report on.
+    """The kinked ops whose arguments vary with the point.  An op of constants
+    (``relu(-1)``) stays on one branch in every sample, and its value is not
+    batched, so it has no branch token to compare."""
     varying = _varying_nodes(problem)
     return [n for n in postorder(problem.expr)
             if isinstance(n, Apply) and n.op.kink is not None and id(n) in varying]
@@ -296,7 +297,10 @@ class PointSampler:
         self.stacked = {name: np.stack([np.asarray(p[name], dtype=np.float64) for p in points])
                         for name in self.names}
         self.kinked = _kinked_nodes(problem)
-        self.frozen = stopped_values(problem, self.stacked, batch=True)
+        # A detach of literals alone (detach(1)) has a batch axis of length 1:
+        # spread over the points, it is indexed like the others.
+        self.frozen = {k: np.broadcast_to(v, (len(points),) + np.shape(v)[1:])
+                       for k, v in stopped_values(problem, self.stacked, batch=True).items()}
         self.point_size = max(1, sum(int(np.prod(problem.shapes[n], dtype=int)) for n in self.names))
         self.values, self.tokens, _ = self.evaluate(self.stacked, np.arange(len(points)))
         self.scale = self.rounding_noise() / EPS

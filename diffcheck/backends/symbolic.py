@@ -143,14 +143,17 @@ def tree_depth(root) -> int:
 
 
 def renamed(sp, arguments, entries):
-    """``arguments`` and ``entries`` with every argument symbol replaced by a fresh
-    dummy, and the replacement map.
+    """``arguments`` and ``entries`` with every argument symbol replaced by a
+    symbol named ``_a0, _a1, ...``, and the replacement map.
 
     Generated code then never carries a user's variable name, and lambdify need
-    not rename names that are not identifiers (``W[0, 1]``) itself, which walks
-    every formula once per argument: one simultaneous substitution walks each once.
+    not rename arguments itself: it renames names that are not identifiers
+    (``W[0, 1]``), and every argument once any is a ``Dummy``, walking every
+    formula once per argument (quadratic); one simultaneous substitution walks
+    each once.  The intermediate results of a program stay dummies, which lambdify
+    prints as ``_Dummy_<number>``, a name no argument has.
     """
-    names = {s: sp.Dummy(f"a{i}", real=True) for i, s in enumerate(arguments)}
+    names = {s: sp.Symbol(f"_a{i}", real=True) for i, s in enumerate(arguments)}
     return (list(names.values()),
             [e.xreplace(names) if isinstance(e, sp.Basic) else e for e in entries], names)
 
