@@ -17,6 +17,7 @@ from rule_mutants import (AVERAGED, DROPPED, FACTOR, NEIGHBOUR, RELATIVE, SIGN, 
 
 import diffcheck.strategies as strategies  # noqa: E402
 from diffcheck.batch import check_points  # noqa: E402
+from diffcheck.expr import Apply, evaluate, postorder, variables  # noqa: E402
 from diffcheck.ops import OPS  # noqa: E402
 
 mutations._import_everything()
@@ -29,13 +30,35 @@ def pools():
 
 
 @pytest.mark.parametrize("op,position,kind", [
-    ("mul", 0, SIGN), ("mul", 1, RELATIVE), ("mul", 0, AVERAGED), ("sin", 0, NEIGHBOUR),
-    ("sin", 0, FACTOR), ("mean", 0, DROPPED)])
+    ("mul", 0, SIGN), ("mul", 1, RELATIVE), ("sin", 0, NEIGHBOUR), ("sin", 0, FACTOR), ("mean", 0, DROPPED)])
 def test_a_mutated_rule_is_detected_on_generated_pairs(pools, op, position, kind):
     mutant = mutants_of(OPS[op], position)[kind]
     examples, how, tried = mutations.first_detection(mutant, pools[op])
     assert examples is not None, f"{mutant.name} not detected in {tried} generated pairs"
     assert how == "discrepancy"
+
+
+def _broadcasts_first_argument(tree, point) -> bool:
+    # Some mul in the tree whose first argument varies and is smaller than its result.
+    values = evaluate(tree, point, keep=True)
+    return any(isinstance(n, Apply) and n.op is OPS["mul"] and variables(n.args[0])
+               and np.shape(values[id(n.args[0])]) != np.shape(values[id(n)])
+               for n in postorder(tree))
+
+
+def test_a_wrong_broadcast_reduction_is_detected_where_the_argument_is_broadcast():
+    # Averaging instead of summing over the broadcast axes divides the gradient by
+    # the number of copies (3 or 6 here), so wherever mul's first argument is
+    # broadcast and the gradient through it is not zero, the check must fail.
+    from hypothesis import strategies as st
+    pairs = strategies.expressions(ops=["mul", "sin"], shapes=((), (3,), (2, 3))).flatmap(
+        lambda tree: strategies.points(tree).map(lambda point: (tree, [point]))).filter(
+        lambda pair: _broadcasts_first_argument(pair[0], pair[1][0]))
+    pool = mutations.drawn(pairs, 3, seed=1, tries=3000)
+    assert len(pool) == 3
+    mutant = mutants_of(OPS["mul"], 0)[AVERAGED]
+    examples, how, _ = mutations.first_detection(mutant, pool)
+    assert examples is not None and how == "discrepancy"
 
 
 def test_the_unmutated_pools_raise_no_alarm(pools):
