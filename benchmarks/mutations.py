@@ -2,12 +2,13 @@
 and that correct code raises no alarm.
 
 Three families of mutants, each run against *generated* inputs (Hypothesis, seeded,
-so a run is reproducible), never hand-picked ones:
+so a run of the same source is reproducible), never hand-picked ones:
 
 * engine rules (``rule_mutants.py``): every op's vector-Jacobian rule, every
   argument, every kind of fault.  Each op gets its own pool of expressions from
   :func:`diffcheck.strategies.expressions` over that op and a few companions,
-  keeping only trees that contain the op, with points from
+  keeping only trees that apply the op to something that depends on a variable
+  (elsewhere the engine never calls its rule), with points from
   :func:`diffcheck.strategies.points` (kinks and ties included); the mutated op is
   substituted into each tree and the pairs are checked in order with
   :func:`diffcheck.batch.check_points` until the first detection;
@@ -24,7 +25,7 @@ A mutant is detected by a ``discrepancy`` naming the mutated method, or by an
 any verdict other than ``agree``, ``nondifferentiable`` or ``outside_domain`` on
 correct code counts.
 
-    nice python benchmarks/mutations.py [--budget 200] [--seed 0]   # the table
+    nice python benchmarks/mutations.py [--budget 400] [--seed 0]   # the table
     nice python benchmarks/mutations.py --pairs 10000 [--seed 0]    # false alarms only
 """
 
@@ -188,7 +189,8 @@ def _array(shape, lo=-3.0, hi=3.0):
 
 def _inputs():
     """Input strategies per subject: shapes drawn as well as values (a length of 1
-    is a case of its own: there, a missing grad_output factor changes nothing)."""
+    is a case of its own: there a backward missing its grad_output factor still
+    gives every Jacobian entry right)."""
     sizes = st.integers(1, 5)
     return {
         "product": sizes.flatmap(lambda n: st.tuples(_array(n), _array(n))),

@@ -163,7 +163,9 @@ def evaluate(root: Expr, values: dict[str, np.ndarray], *, keep: bool = False,
     batch axis (one entry per point) and so does the result: one walk of the tree
     evaluates all the points.  ``perturb``, if given, is applied to every op's
     result (the numeric backend moves each by a unit of rounding to measure how
-    much rounding the expression amplifies).  Operands whose shapes an op cannot
+    much rounding the expression amplifies): ``perturb(value)`` for elementwise
+    ops, ``perturb(value, magnitude)`` for the others, ``magnitude`` being the op
+    over its arguments' absolute values.  Operands whose shapes an op cannot
     combine raise :class:`~diffcheck.errors.ShapeError`.
     """
     results: dict[int, np.ndarray] = {}
@@ -178,8 +180,16 @@ def evaluate(root: Expr, values: dict[str, np.ndarray], *, keep: bool = False,
             else:
                 args = [results[id(a)] for a in node.args]
                 results[id(node)] = apply_numpy(node, args, batch)
-                if perturb is not None:
+                if perturb is not None and node.op.elementwise:
                     results[id(node)] = perturb(results[id(node)])
+                elif perturb is not None:
+                    # An op that adds up terms (sum, mean, matmul) rounds its
+                    # partial sums: up to an ulp of the terms' magnitudes (the op
+                    # over the arguments' absolute values), not of its result,
+                    # which is exactly 0 when the terms cancel (y @ x at
+                    # y = [2, -1e-6, 0], x = [-1e-6, -2, -1e-9]).
+                    magnitude = apply_numpy(node, [np.abs(a) for a in args], batch)
+                    results[id(node)] = perturb(results[id(node)], magnitude)
     return results if keep else results[id(root)]
 
 

@@ -127,3 +127,14 @@ def test_a_cancellation_exact_in_the_engine_but_not_in_torch_is_no_false_alarm()
              "x": [1.000000001, 0.5, 0.6212220733345274]}
     results = check_points("sum(tanh(y) / (x / x))", [point])
     assert results[0].verdict == "agree", results[0].reason
+
+
+def test_the_rounding_inside_a_matmul_whose_terms_cancel_bounds_finite_differences():
+    # (y @ x)[1] = 2 * -1e-6 + -1e-6 * -2 + 0 * -1e-9 is exactly 0: moving the
+    # matmul's result by an ulp moves nothing, yet every perturbed sample rounds
+    # its terms of size 2e-6.  d/dy[1, 2] = x[2] / (1 + 0**2) = -1e-9; the numeric
+    # estimate is off by 2e-21 and its error bar must say so (it said 1.6e-22).
+    point = {"y": [[-1e-09, 0.0, -1.000000001], [2.0, -1e-06, 0.0]], "x": [-1e-06, -2.0, -1e-09]}
+    result = check_points("sum(arctan(y @ x))", [point])[0]
+    assert result.verdict == "agree", result.reason
+    assert result.gradients["symbolic"]["y"][1, 2] == pytest.approx(-1e-9, rel=1e-15)

@@ -334,10 +334,17 @@ class PointSampler:
         rows = np.repeat(np.arange(count), copies)
         rng = np.random.default_rng(20261123)
 
-        def jitter(value):
+        def jitter(value, magnitude=None):
+            # One rounding of the value, or of the terms' magnitude for an op that
+            # adds terms up (see evaluate).
             value = np.asarray(value)
+            if value.dtype.kind != "f":
+                return value
             signs = rng.choice((-EPS, EPS), size=value.shape)
-            return value * (1.0 + signs) if value.dtype.kind == "f" else value
+            if magnitude is None:
+                return value * (1.0 + signs)
+            moved = value + np.abs(magnitude) * signs
+            return np.where(np.isfinite(value), moved, value)
 
         values = {n: self.stacked[n][rows] for n in self.names}
         frozen = {k: v[rows] for k, v in self.frozen.items()}
