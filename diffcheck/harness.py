@@ -433,8 +433,9 @@ def classify(result: CheckResult, problem: Problem, point, lazy: bool = False) -
     errors = [r for r in result.results.values() if r.status == ERROR]
     if len(working) < 2:
         result.verdict = ERROR if errors else UNSUPPORTED
-        result.reason = "fewer than two methods could differentiate this: " + "; ".join(
-            f"{r.backend}: {r.reason}" for r in result.results.values() if not r.ok)
+        failures = "; ".join(f"{r.backend}: {r.reason}" for r in result.results.values() if not r.ok)
+        result.reason = "fewer than two methods could differentiate this: " + (
+            failures or f"only {', '.join(result.results) or 'no method'} was asked")
         return result
     reference_name = REFERENCE if REFERENCE in working else (
         "numeric" if "numeric" in working else next(iter(working)))
