@@ -321,6 +321,8 @@ def _entries(subject, candidates, settings, rng, symbolic, result):
             for comparison in compare_entries(reference, values, settings):
                 comparison.probe = c
                 comparisons.append(comparison)
+    if m == 1:
+        comparisons += _grad_output_scaling(candidates, cotangents[0], n, settings)
     failed = sorted((x for x in comparisons if x.failed and x.method not in ("numeric",)),
                     key=lambda x: -x.ratio)
     kink = ""
@@ -336,6 +338,31 @@ def _entries(subject, candidates, settings, rng, symbolic, result):
             located.append(locate_output(subject, candidate, comparison.input_entry,
                                          cotangents[comparison.probe], settings))
     return located + comparisons, kink
+
+
+#: The second grad_output a one-output function's backward is run with.  With
+#: only the cotangent 1, a backward that forgets to multiply by grad_output is
+#: right; it must give this times its answer for 1.
+SCALED_COTANGENT = 0.75
+
+
+def _grad_output_scaling(candidates, unit, n, settings) -> list[Comparison]:
+    """torch's backward answer for ``SCALED_COTANGENT``, compared with that many
+    times its answer for 1 (linearity in grad_output, which every VJP has).  A
+    hand-written gradient is multiplied by the cotangent here, so it is linear
+    by construction and not asked."""
+    comparisons = []
+    for candidate in candidates:
+        if candidate.vjp is None or candidate.name != AUTOGRAD:
+            continue
+        once = candidate_entries(candidate, unit, n)
+        scaled = candidate_entries(candidate, unit * SCALED_COTANGENT, n)
+        expected = Values(f"{candidate.name} with grad_output 1, times {SCALED_COTANGENT}",
+                          once.values * SCALED_COTANGENT, np.zeros(n), once.rounding * SCALED_COTANGENT)
+        for comparison in compare_entries(expected, scaled, settings):
+            comparison.probe = 0
+            comparisons.append(comparison)
+    return comparisons
 
 
 def _symbolic(code, expression, subject):

@@ -103,3 +103,36 @@ def test_a_derivative_below_what_the_samples_resolve_is_not_a_false_alarm():
     w = torch.tensor([0.5], dtype=torch.float64, requires_grad=True)
     result = diffcheck.check(lambda w: 1.65 + 1e-49 * w, w)
     assert result.verdict == "agree", result.message()
+
+
+class _SumOfSquaresIgnoringGradOutput(torch.autograd.Function):
+    """sum(x**2) whose backward forgets to multiply by grad_output."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return (x * x).sum()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return 2 * x
+
+
+class _SumOfSquares(_SumOfSquaresIgnoringGradOutput):
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * 2 * x
+
+
+def test_a_scalar_backward_that_ignores_grad_output_is_caught():
+    """With grad_output 1 its answer is right (2x); with 0.75 it must be 1.5x and is 2x."""
+    x = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True)
+    assert diffcheck.check(_SumOfSquares.apply, x).verdict == "agree"
+    result = diffcheck.check(_SumOfSquaresIgnoringGradOutput.apply, x)
+    assert result.verdict == "discrepancy"
+    assert result.worst.method == "autograd"
+    # Entry i gives 2 x_i where 0.75 * 2 x_i = 1.5 x_i is due (2 against 1.5 at x_0 = 1).
+    x_i = {2.0: 1.0, -4.0: -2.0, 1.0: 0.5}[round(result.worst.value, 9)]
+    assert result.worst.reference == pytest.approx(1.5 * x_i)
