@@ -141,3 +141,13 @@ def test_a_kinked_op_of_constants_does_not_stop_the_numeric_method(x):
     result = check_expr("relu(-1) + x", {"x": x})
     assert result.verdict == AGREE, result.reason
     assert float(result.gradients["numeric"]["x"]) == pytest.approx(1.0, rel=1e-10)
+
+
+@pytest.mark.parametrize("x", [-1e-200, -1e-160, 1e-200, 1e-310])
+def test_samples_below_the_normal_range_are_no_false_alarm(x):
+    """Near elu's kink the steps stay within |x|, so at |x| = 1e-200 every sample
+    of elu(x) * x (about x**2) underflows to 0 or to a few subnormal digits: the
+    numeric method cannot resolve the derivative 2x there, and must say so with
+    its error bar rather than report 0."""
+    result = check_expr("elu(x) * x", {"x": x})
+    assert result.verdict == "agree", result.reason

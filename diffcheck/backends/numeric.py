@@ -26,6 +26,7 @@ from ..ops import align_batch
 from . import Gradient
 
 EPS = np.finfo(np.float64).eps
+SUBNORMAL = float(np.finfo(np.float64).smallest_subnormal)
 LEVELS = 8            # steps h0, h0/2, ..., h0/128
 MIN_LEVELS = 4        # two neighbours can agree by coincidence in a shorter table
 MAX_EVALUATIONS = 16  # per derivative for the tables, restarts included
@@ -217,12 +218,17 @@ def _tables(sample, entries, x, f0, branch0, h0, kind, levels, scale) -> _Table:
             running &= ~diverging
         plain = usable & (best_error == np.inf)
         best[plain], best_error[plain] = first[plain], np.abs(first[plain])
-        # Rounding in the samples, amplified by the smallest step (and the table's weights).
-        error = best_error + 8.0 * EPS * np.maximum(magnitude, scale) / np.abs(smallest)
+        # Rounding in the samples, amplified by the smallest step (and the table's
+        # weights); below float64's normal range a sample is rounded to a multiple
+        # of the smallest subnormal, whatever its size (elu(x) * x at x = -1e-200,
+        # where a kink keeps the steps near |x| and every sample underflows to 0).
+        resolution = 8.0 * SUBNORMAL / np.abs(smallest)
+        error = best_error + 8.0 * EPS * np.maximum(magnitude, scale) / np.abs(smallest) + resolution
         # A table built on samples the step cannot resolve (a function oscillating
         # faster than the smallest step) can still show two neighbours that agree
         # by chance; its error is then large against the derivative's plausible size.
-        converged = usable & np.isfinite(best) & (error <= 1e-4 * (np.abs(best) + magnitude / h0))
+        converged = usable & np.isfinite(best) & (
+            error <= 1e-4 * (np.abs(best) + magnitude / h0) + resolution)
     return _Table(best, np.where(usable, error, np.nan), evaluations, converged, usable)
 
 
