@@ -9,6 +9,7 @@ in float64 and again in extended precision (``numpy.longdouble``).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -143,7 +144,36 @@ def make_problem(expr: str | Expr, point: Mapping[str, np.ndarray],
                          "differentiates scalar expressions (wrap it in sum() or mean())",
                          where=where)
     shapes = {name: point[name].shape for name in point}
-    return Problem(tree, wrt, shapes, text)
+    problem = Problem(tree, wrt, shapes, text)
+    if isinstance(expr, str):
+        problem.cache = compiled_forms(problem)
+    return problem
+
+
+#: How many expressions' compiled forms a run keeps (least recently used dropped).
+COMPILED_KEPT = 64
+_COMPILED: "OrderedDict[tuple, tuple]" = OrderedDict()
+
+
+def compiled_forms(problem: Problem) -> dict:
+    """The backends' compiled forms of this expression, shared by every problem of
+    the run with the same text, shapes, variables and op records.
+
+    A property-based run asks about one expression at point after point, one call
+    at a time (and Hypothesis repeats expressions while it shrinks): the symbolic
+    derivation is done once.  The key holds the op records themselves, so a test
+    that swaps an op's record for a faulty copy gets a fresh compilation.
+    """
+    ops = tuple(node.op for node in postorder(problem.expr) if isinstance(node, Apply))
+    key = (problem.text, tuple(sorted(problem.shapes.items())), tuple(problem.wrt),
+           tuple(id(op) for op in ops))
+    if key in _COMPILED:
+        _COMPILED.move_to_end(key)
+    else:
+        _COMPILED[key] = (ops, {})   # the ops kept alive, so their ids cannot be reused
+        while len(_COMPILED) > COMPILED_KEPT:
+            _COMPILED.popitem(last=False)
+    return _COMPILED[key][1]
 
 
 def check_expr(expr: str | Expr, at: Mapping, wrt: Iterable[str] | None = None, *,

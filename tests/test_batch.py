@@ -138,3 +138,20 @@ def test_the_rounding_inside_a_matmul_whose_terms_cancel_bounds_finite_differenc
     result = check_points("sum(arctan(y @ x))", [point])[0]
     assert result.verdict == "agree", result.reason
     assert result.gradients["symbolic"]["y"][1, 2] == pytest.approx(-1e-9, rel=1e-15)
+
+
+def test_an_expression_is_compiled_once_per_run_unless_its_ops_change(monkeypatch):
+    import dataclasses
+
+    from diffcheck.harness import make_problem
+    from diffcheck.ops import OPS
+    first = make_problem("sum(sin(x) * y)", {"x": np.array(0.5), "y": np.array(2.0)})
+    again = make_problem("sum(sin(x) * y)", {"x": np.array(0.7), "y": np.array(1.0)})
+    assert again.cache is first.cache
+    other_shape = make_problem("sum(sin(x) * y)", {"x": np.ones(2), "y": np.array(2.0)})
+    assert other_shape.cache is not first.cache
+    # A faulty copy of an op's record (as the mutation tests plant) is another expression.
+    faulty = dataclasses.replace(OPS["sin"], sympy=lambda sp, x: sp.cos(x))
+    monkeypatch.setitem(OPS, "sin", faulty)
+    mutated = make_problem("sum(sin(x) * y)", {"x": np.array(0.5), "y": np.array(2.0)})
+    assert mutated.cache is not first.cache
