@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from diffcheck import engine  # noqa: E402
 from diffcheck.batch import check_points  # noqa: E402
+from diffcheck.harness import forget_compiled  # noqa: E402
 from diffcheck.expr import Apply, Var  # noqa: E402
 from diffcheck.ops import OPS  # noqa: E402
 
@@ -75,9 +76,10 @@ def cross_check_rate(points_per_expression: int, repeat: int):
         verdicts = set()
 
         def ours():
-            # SymPy caches what it derived; a repeat would otherwise not pay for
-            # deriving the expression again, which a real run does once per expression.
+            # SymPy and diffcheck cache what they derived; a repeat would otherwise
+            # not pay for deriving the expression again, which a run does once per expression.
             clear_cache()
+            forget_compiled()
             verdicts.update(r.verdict for r in check_points(text, points))
 
         def gradcheck(fast):

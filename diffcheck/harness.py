@@ -155,6 +155,11 @@ COMPILED_KEPT = 64
 _COMPILED: "OrderedDict[tuple, tuple]" = OrderedDict()
 
 
+def forget_compiled() -> None:
+    """Drop every kept compilation (a benchmark timing compilation calls this)."""
+    _COMPILED.clear()
+
+
 def compiled_forms(problem: Problem) -> dict:
     """The backends' compiled forms of this expression, shared by every problem of
     the run with the same text, shapes, variables and op records.
