@@ -22,16 +22,15 @@ import multiprocessing
 import os
 import pickle
 import signal
-import sys
 import threading
 import time
 import traceback
 from collections import deque
-from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
 from .audit import RESOURCE_LIMIT, TIMEOUT, WORKER_DIED, CaseResult, check_case
+from .backends.symbolic import deep_recursion
 from .errors import DiffcheckError
 
 #: Imported once by the fork server, so that workers start with them loaded.
@@ -55,25 +54,15 @@ def context():
     return ctx
 
 
-@contextmanager
-def _deep_pickling():
-    previous = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(previous, PICKLE_RECURSION_LIMIT))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(previous)
-
-
 def _send(conn, message) -> None:
-    with _deep_pickling():
+    with deep_recursion(PICKLE_RECURSION_LIMIT):
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     conn.send_bytes(data)
 
 
 def _receive(conn):
     data = conn.recv_bytes()
-    with _deep_pickling():
+    with deep_recursion(PICKLE_RECURSION_LIMIT):
         return pickle.loads(data)
 
 

@@ -308,10 +308,11 @@ RECURSION_LIMIT = 3000
 
 
 @contextmanager
-def deep_recursion():
-    """Room for SymPy's recursive walks of nested formulas (raised, never lowered)."""
+def deep_recursion(limit: int = RECURSION_LIMIT):
+    """Room for recursive walks of nested trees: SymPy's, or pickle's (raised to
+    ``limit``, never lowered)."""
     previous = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(previous, RECURSION_LIMIT))
+    sys.setrecursionlimit(max(previous, limit))
     try:
         yield
     finally:
