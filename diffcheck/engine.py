@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .expr import Apply, Const, Expr, Var, apply_numpy, postorder
+from .expr import Apply, Const, Expr, Var, apply_numpy, perturb_result, postorder
 
 
 class Tensor:
@@ -33,15 +33,7 @@ def record(node: Apply, parents: list[Tensor], perturb=None) -> Tensor:
     """Apply ``node``'s op to ``parents`` and remember how to differentiate it."""
     value = apply_numpy(node, [p.value for p in parents])
     if perturb is not None:
-        # An op that adds up many terms (sum, mean, matmul) rounds its partial
-        # sums in an order another method need not share: its rounding is up to
-        # an ulp of the terms' magnitudes (the op over the arguments' absolute
-        # values), not of its result.  sum(x) at [1e-6, -1e-6, -1.000000001, 1,
-        # 0, 1e-9] is -8.3e-17 in NumPy's order and exactly 0 in torch's.
-        if node.op.elementwise:
-            value = perturb(value)
-        else:
-            value = perturb(value, apply_numpy(node, [np.abs(p.value) for p in parents]))
+        value = perturb_result(node, value, [p.value for p in parents], perturb)
     requires = node.op.differentiable and any(p.requires_grad for p in parents)
     return Tensor(value, node, tuple(parents), requires)
 

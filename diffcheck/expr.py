@@ -180,17 +180,44 @@ def evaluate(root: Expr, values: dict[str, np.ndarray], *, keep: bool = False,
             else:
                 args = [results[id(a)] for a in node.args]
                 results[id(node)] = apply_numpy(node, args, batch)
-                if perturb is not None and node.op.elementwise:
-                    results[id(node)] = perturb(results[id(node)])
-                elif perturb is not None:
-                    # An op that adds up terms (sum, mean, matmul) rounds its
-                    # partial sums: up to an ulp of the terms' magnitudes (the op
-                    # over the arguments' absolute values), not of its result,
-                    # which is exactly 0 when the terms cancel (y @ x at
-                    # y = [2, -1e-6, 0], x = [-1e-6, -2, -1e-9]).
-                    magnitude = apply_numpy(node, [np.abs(a) for a in args], batch)
-                    results[id(node)] = perturb(results[id(node)], magnitude)
+                if perturb is not None:
+                    results[id(node)] = perturb_result(node, results[id(node)], args, perturb, batch)
     return results if keep else results[id(root)]
+
+
+def perturb_result(node: Apply, value, args: list, perturb: Callable, batch: bool = False):
+    """``node``'s result moved by ``perturb`` as Monte Carlo arithmetic moves it.
+
+    An op that adds up terms (sum, mean, matmul) rounds its partial sums in an
+    order another method need not share: its rounding reaches an ulp of the terms'
+    magnitudes (the op over the arguments' absolute values), not of its result,
+    which is exactly 0 when the terms cancel (``y @ x`` at y = [2, -1e-6, 0],
+    x = [-1e-6, -2, -1e-9]; ``sum(x)`` is -8.3e-17 in NumPy's order and 0 in
+    torch's).  Such ops get ``perturb(value, magnitude)``, the others ``perturb(value)``.
+    """
+    if node.op.elementwise:
+        return perturb(value)
+    return perturb(value, apply_numpy(node, [np.abs(a) for a in args], batch))
+
+
+def rounding_jitter(rng: np.random.Generator) -> Callable:
+    """A ``perturb`` for :func:`evaluate` (and the engine) that moves a float array
+    up or down by one unit of rounding at random, entry by entry: of the value
+    itself, or of ``magnitude`` when given (see :func:`perturb_result`)."""
+    def jitter(value, magnitude=None):
+        value = np.asarray(value)
+        if value.dtype.kind != "f":
+            return value
+        step = rng.choice((-_EPS, _EPS), size=value.shape)
+        if magnitude is None:
+            return value * (1.0 + step)
+        with np.errstate(all="ignore"):
+            moved = value + np.abs(magnitude) * step
+        return np.where(np.isfinite(value), moved, value)
+    return jitter
+
+
+_EPS = float(np.finfo(np.float64).eps)
 
 
 def apply_numpy(node: Apply, args: list, batch: bool = False) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 from . import engine
 from .backends import BACKENDS, ERROR, OK, REFERENCE, SKIPPED, UNSUPPORTED, Gradient, Problem
 from .errors import ExpressionError, PointError, ShapeError
-from .expr import Apply, Expr, Var, evaluate, postorder, to_text, variables
+from .expr import Apply, Expr, Var, evaluate, postorder, rounding_jitter, to_text, variables
 from .parser import check_identifier, parse, parse_value
 
 #: The outcome names, in order of precedence when a check has several problems.
@@ -349,18 +349,7 @@ def rounding_scale(problem: Problem, point, engine_result: Gradient | None = Non
     zeros = {name: np.zeros(problem.shapes[name]) for name in problem.wrt}
     if EXTENDED is None:
         return 0.0, zeros
-    rng = np.random.default_rng(MCA_SEED)
-
-    def jitter(value, magnitude=None):
-        # One rounding of ``value``, or of ``magnitude`` where the engine says the
-        # op's own rounding reaches further (a sum of terms that cancel).
-        value = np.asarray(value)
-        step = rng.choice((-EPS, EPS), size=value.shape)
-        if magnitude is None:
-            return value * (1.0 + step)
-        with np.errstate(all="ignore"):
-            moved = value + np.abs(magnitude) * step
-        return np.where(np.isfinite(value), moved, value)
+    jitter = rounding_jitter(np.random.default_rng(MCA_SEED))
 
     try:
         if engine_result is not None and engine_result.ok:

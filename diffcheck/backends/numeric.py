@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..expr import Apply, Var, evaluate, postorder
+from ..expr import Apply, Var, evaluate, postorder, rounding_jitter
 from ..ops import align_batch
 from . import Gradient
 
@@ -338,20 +338,7 @@ class PointSampler:
         """
         count = len(self.values)
         rows = np.repeat(np.arange(count), copies)
-        rng = np.random.default_rng(20261123)
-
-        def jitter(value, magnitude=None):
-            # One rounding of the value, or of the terms' magnitude for an op that
-            # adds terms up (see evaluate).
-            value = np.asarray(value)
-            if value.dtype.kind != "f":
-                return value
-            signs = rng.choice((-EPS, EPS), size=value.shape)
-            if magnitude is None:
-                return value * (1.0 + signs)
-            moved = value + np.abs(magnitude) * signs
-            return np.where(np.isfinite(value), moved, value)
-
+        jitter = rounding_jitter(np.random.default_rng(20261123))
         values = {n: self.stacked[n][rows] for n in self.names}
         frozen = {k: v[rows] for k, v in self.frozen.items()}
         with np.errstate(all="ignore"):
