@@ -101,6 +101,26 @@ def check_case(case: Case, backends=None, profiles: bool = False) -> CaseResult:
     return result
 
 
+@dataclass(frozen=True)
+class CheckingSettings:
+    """The process-wide settings a case's check depends on (the tolerances of
+    ``[tool.diffcheck]``, ``--allow-import``), captured in the audit process and
+    applied in a worker process or on a cluster before it checks cases."""
+
+    tolerances: object
+    allow_imports: bool
+
+    @classmethod
+    def current(cls) -> "CheckingSettings":
+        from . import codecases, harness
+        return cls(harness.TOLERANCES, codecases.imports_allowed())
+
+    def apply(self) -> None:
+        from . import codecases, harness
+        harness.TOLERANCES = self.tolerances
+        codecases.allow_imports(self.allow_imports)
+
+
 class InProcess:
     """The executor that checks cases one after another in this process.
 

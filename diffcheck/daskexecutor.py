@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 
-from .audit import check_case
+from .audit import CheckingSettings, check_case
 from .errors import DiffcheckError
 
 #: Seconds to wait for the scheduler to answer before giving up.
@@ -65,9 +65,8 @@ class DaskExecutor:
     def run(self, cases, backends, profiles: bool):
         """Yield ``(index, CaseResult)`` as the cluster finishes cases; unfinished
         tasks are cancelled if the caller stops early (Ctrl-C included)."""
-        from . import codecases, harness
         distributed = _distributed()
-        settings = {"tolerances": harness.TOLERANCES, "allow_import": codecases.imports_allowed()}
+        settings = CheckingSettings.current()
         run_id = uuid.uuid4().hex[:8]
         futures = {}
         try:
@@ -94,9 +93,7 @@ class DaskExecutor:
         self.close()
 
 
-def check_on_worker(case, backends, profiles: bool, settings: dict):
+def check_on_worker(case, backends, profiles: bool, settings: CheckingSettings):
     """:func:`~diffcheck.audit.check_case` on a worker, under the submitting process's settings."""
-    from . import codecases, harness
-    harness.TOLERANCES = settings["tolerances"]
-    codecases.allow_imports(settings["allow_import"])
+    settings.apply()
     return check_case(case, backends, profiles)

@@ -29,7 +29,7 @@ from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
-from .audit import RESOURCE_LIMIT, TIMEOUT, WORKER_DIED, CaseResult, check_case
+from .audit import RESOURCE_LIMIT, TIMEOUT, WORKER_DIED, CaseResult, CheckingSettings, check_case
 from .backends.symbolic import deep_recursion
 from .errors import DiffcheckError
 
@@ -73,17 +73,14 @@ class WorkerSettings:
     backends: list | None
     profiles: bool
     memory_mb: int | None
-    tolerances: object
-    allow_imports: bool
+    checking: CheckingSettings
 
 
 def _serve(conn, settings: WorkerSettings) -> None:
     """A worker's life: check the cases sent until told to stop or the audit is gone."""
     # Ctrl-C reaches the whole process group; the audit process decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from . import codecases, harness
-    harness.TOLERANCES = settings.tolerances
-    codecases.allow_imports(settings.allow_imports)
+    settings.checking.apply()
     _load_libraries()
     if settings.memory_mb:
         _limit_memory(settings.memory_mb)
@@ -215,10 +212,9 @@ class WorkerPool:
         return {w.index: w.process.pid for w in self._workers if w.index is not None}
 
     def run(self, cases, backends, profiles: bool):
-        from . import codecases, harness
         ctx = context()
         settings = WorkerSettings(list(backends) if backends else None, bool(profiles), self.memory_mb,
-                                  harness.TOLERANCES, codecases.imports_allowed())
+                                  CheckingSettings.current())
         pending = deque(range(len(cases)))
         try:
             for _ in range(min(self.jobs, len(cases))):
