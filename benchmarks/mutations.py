@@ -6,12 +6,12 @@ so a run of the same source is reproducible), never hand-picked ones:
 
 * engine rules (``rule_mutants.py``): every op's vector-Jacobian rule, every
   argument, every kind of fault.  Each op gets its own pool of expressions from
-  :func:`diffcheck.strategies.expressions` over that op and a few companions,
+  :func:`diffcheck.testing.strategies.expressions` over that op and a few companions,
   keeping only trees that apply the op to something that depends on a variable
   (elsewhere the engine never calls its rule), with points from
-  :func:`diffcheck.strategies.points` (kinks and ties included); the mutated op is
+  :func:`diffcheck.testing.strategies.points` (kinks and ties included); the mutated op is
   substituted into each tree and the pairs are checked in order with
-  :func:`diffcheck.batch.check_points` until the first detection;
+  :func:`diffcheck.checking.batch.check_points` until the first detection;
 * ``torch.autograd.Function`` subclasses with custom backward passes and
   hand-written gradient formulas (``function_mutants.py``), at inputs whose shapes
   and values Hypothesis draws, checked by :func:`diffcheck.check` and by
@@ -50,8 +50,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 from rule_mutants import RuleMutant, all_mutants, applied_to_variables, substitute  # noqa: E402
 
-from diffcheck.batch import check_points  # noqa: E402
-from diffcheck.harness import AGREE, DISCREPANCY, ERROR, NONDIFFERENTIABLE, OUTSIDE_DOMAIN  # noqa: E402
+from diffcheck.checking.batch import check_points  # noqa: E402
+from diffcheck.checking.harness import AGREE, DISCREPANCY, ERROR, NONDIFFERENTIABLE, OUTSIDE_DOMAIN  # noqa: E402
 
 #: Verdicts correct code may get: a kink is not a false alarm, nor is a point
 #: whose float64 evaluation overflows.
@@ -110,7 +110,7 @@ def drawn(strategy, count: int, seed: int, tries: int | None = None) -> list:
 def expression_pool(strategies, op_name: str, pairs: int, seed: int) -> list[tuple]:
     """(tree, points) for ``pairs`` generated pairs whose tree applies ``op_name``
     to something that depends on a variable."""
-    from diffcheck.ops import OPS
+    from diffcheck.language.ops import OPS
     op = OPS[op_name]
     ops = [op_name, *[c for c in COMPANIONS_OF.get(op_name, COMPANIONS) if c != op_name]]
     trees = strategies.expressions(ops=ops, max_leaves=6).filter(lambda tree: applied_to_variables(tree, op))
@@ -284,7 +284,7 @@ def false_alarm_run(strategies, pairs: int, seed: int, progress=print) -> dict:
     """Check ``pairs`` generated (expression, point) pairs of correct code over every
     op: half with points drawn as usual, half kink-heavy (most entries on or a hair
     from a kink or a tie).  Returns verdict counts, counts at kink points, the false
-    alarms (as :class:`~diffcheck.strategies.Drawn` with their results) and the time."""
+    alarms (as :class:`~diffcheck.testing.strategies.Drawn` with their results) and the time."""
     start = time.perf_counter()
     verdicts, at_kinks, alarms = collections.Counter(), collections.Counter(), []
     checked = 0
@@ -361,7 +361,7 @@ def main() -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args()
     _import_everything()
-    import diffcheck.strategies as strategies
+    import diffcheck.testing.strategies as strategies
     progress = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
     started = time.perf_counter()
     if args.pairs:

@@ -25,8 +25,8 @@ from corpus import SMOOTH, cases  # noqa: E402
 
 from diffcheck import check_expr  # noqa: E402
 from diffcheck.backends import BACKENDS  # noqa: E402
-from diffcheck.expr import evaluate  # noqa: E402
-from diffcheck.harness import make_problem, normalise_point  # noqa: E402
+from diffcheck.language.expr import evaluate  # noqa: E402
+from diffcheck.checking.harness import make_problem, normalise_point  # noqa: E402
 
 
 def fixed_step(problem, point, name, h=1e-6):
@@ -97,7 +97,7 @@ def engine_mutant_detection(pairs, relative):
     """Scale every vector-Jacobian rule by (1 + relative); count checks that notice."""
     import dataclasses
 
-    from diffcheck.ops import OPS
+    from diffcheck.language.ops import OPS
 
     original = dict(OPS)
 

@@ -31,8 +31,8 @@ from typing import Callable
 
 import numpy as np
 
-from diffcheck.expr import Apply, Expr, Var, fold, postorder
-from diffcheck.ops import OPS, UNIQUE_OPS, Op, elementwise_rule
+from diffcheck.language.expr import Apply, Expr, Var, fold, postorder
+from diffcheck.language.ops import OPS, UNIQUE_OPS, Op, elementwise_rule
 
 SIGN, DROPPED, FACTOR, NOT_REDUCED, AVERAGED, NEIGHBOUR, RELATIVE = (
     "sign", "dropped term", "constant factor", "broadcast: not reduced", "broadcast: averaged",

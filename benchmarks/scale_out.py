@@ -31,10 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from diffcheck import jsonreport  # noqa: E402
-from diffcheck.audit import load_all, run_audit  # noqa: E402
-from diffcheck.merge import merge_records  # noqa: E402
-from diffcheck.records import audit_record  # noqa: E402
-from diffcheck.shards import Shard, select  # noqa: E402
+from diffcheck.documents.audit import load_all, run_audit  # noqa: E402
+from diffcheck.scale.merge import merge_records  # noqa: E402
+from diffcheck.reports.records import audit_record  # noqa: E402
+from diffcheck.scale.shards import Shard, select  # noqa: E402
 
 
 def as_json(record: dict) -> dict:
@@ -68,7 +68,7 @@ def sharded(count: int, plots: bool):
 def on_dask(workers: int, plots: bool):
     from distributed import LocalCluster
 
-    from diffcheck.daskexecutor import DaskExecutor
+    from diffcheck.scale.daskexecutor import DaskExecutor
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address="127.0.0.1:0") as cluster:

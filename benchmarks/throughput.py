@@ -32,10 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from diffcheck import engine  # noqa: E402
-from diffcheck.batch import check_points  # noqa: E402
-from diffcheck.harness import forget_compiled  # noqa: E402
-from diffcheck.expr import Apply, Var  # noqa: E402
-from diffcheck.ops import OPS  # noqa: E402
+from diffcheck.checking.batch import check_points  # noqa: E402
+from diffcheck.checking.harness import forget_compiled  # noqa: E402
+from diffcheck.language.expr import Apply, Var  # noqa: E402
+from diffcheck.language.ops import OPS  # noqa: E402
 
 #: (expression, shapes, the same function in torch)
 PAIRS = [
@@ -132,7 +132,7 @@ def engine_against_torch(repeat: int, lengths: list[int], largest_tensor: int):
         growth = f"{t_engine / times[length // 2]:13.2f}" if length // 2 in times else " " * 13
         print(f"   {f'chain of {length:,} scalar ops':34} {t_engine * 1e3:9.2f} {t_torch * 1e3:9.2f} "
               f"{t_engine / t_torch:13.2f} {growth}")
-    from diffcheck.parser import parse
+    from diffcheck.language.parser import parse
     text = "sum(tanh(A * B + sin(A)) * exp(-B) + sigmoid(A - B) ** 2)"
     expr = parse(text, ["A", "B"])
     check_points(text, [{"A": [0.1, 0.2], "B": [0.3, 0.4]}])   # warm torch's kernels up
@@ -154,7 +154,7 @@ def engine_against_torch(repeat: int, lengths: list[int], largest_tensor: int):
 
 def audit_against_startup(repeat: int):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    imports = "import diffcheck.audit, diffcheck.cli, numpy, sympy, mpmath, torch, rich, jinja2, jsonschema"
+    imports = "import diffcheck.documents.audit, diffcheck.cli, numpy, sympy, mpmath, torch, rich, jinja2, jsonschema"
     start_up = best_of(lambda: subprocess.run([sys.executable, "-c", imports], check=True, env=env), repeat)
     out = Path("/tmp") / f"diffcheck-throughput-{os.getpid()}"
     print("3. catalogue audit (json report) against starting Python and importing its libraries")

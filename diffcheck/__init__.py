@@ -11,29 +11,29 @@ cost almost nothing.
 
 from __future__ import annotations
 
-from .errors import (CallableError, CaseFileError, DiffcheckError, ExpressionError,  # noqa: F401
+from diffcheck.errors import (CallableError, CaseFileError, DiffcheckError, ExpressionError,  # noqa: F401
                      GradientMismatch, PointError, ShapeError)
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "check_expr": ("harness", "check_expr"),
-    "check_points": ("batch", "check_points"),
-    "CheckResult": ("harness", "CheckResult"),
-    "Discrepancy": ("harness", "Discrepancy"),
-    "OUTCOMES": ("harness", "OUTCOMES"),
-    "parse": ("parser", "parse"),
-    "OPS": ("ops", "OPS"),
+    "check_expr": ("checking.harness", "check_expr"),
+    "check_points": ("checking.batch", "check_points"),
+    "CheckResult": ("checking.harness", "CheckResult"),
+    "Discrepancy": ("checking.harness", "Discrepancy"),
+    "OUTCOMES": ("checking.harness", "OUTCOMES"),
+    "parse": ("language.parser", "parse"),
+    "OPS": ("language.ops", "OPS"),
     "BACKENDS": ("backends", "BACKENDS"),
-    "check": ("callables", "check"),
-    "assert_gradients": ("callables", "assert_gradients"),
-    "check_gradient_fn": ("callables", "check_gradient_fn"),
-    "CallableCheck": ("callables", "CallableCheck"),
-    "Mismatch": ("callables", "Mismatch"),
-    "check_hessian": ("hessian", "check_hessian"),
-    "check_expr_hessian": ("hessian", "check_expr_hessian"),
-    "assert_gradients_agree": ("assertions", "assert_gradients_agree"),
-    "GradientsDisagree": ("assertions", "GradientsDisagree"),
+    "check": ("usercode.callables", "check"),
+    "assert_gradients": ("usercode.callables", "assert_gradients"),
+    "check_gradient_fn": ("usercode.callables", "check_gradient_fn"),
+    "CallableCheck": ("usercode.callables", "CallableCheck"),
+    "Mismatch": ("usercode.callables", "Mismatch"),
+    "check_hessian": ("usercode.hessian", "check_hessian"),
+    "check_expr_hessian": ("usercode.hessian", "check_expr_hessian"),
+    "assert_gradients_agree": ("testing.assertions", "assert_gradients_agree"),
+    "GradientsDisagree": ("testing.assertions", "GradientsDisagree"),
 }
 
 __all__ = ["CallableError", "CaseFileError", "DiffcheckError", "ExpressionError", "GradientMismatch", "PointError",

@@ -1,3 +1,3 @@
-from .cli import main
+from diffcheck.cli import main
 
 main(prog_name="diffcheck")

@@ -13,13 +13,13 @@ import sys
 
 import click
 
-from .errors import DiffcheckError
+from diffcheck.errors import DiffcheckError
 
 FOUND, BAD_INPUT, INTERRUPTED = 1, 2, 130
 
 
 def _parse_assignments(pairs) -> dict:
-    from .parser import parse_value
+    from diffcheck.language.parser import parse_value
     at = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
@@ -58,13 +58,13 @@ def main():
               show_default=True)
 def check(expression, assignments, wrt, fmt):
     """Cross-check the gradient of EXPRESSION at one point."""
-    from .harness import DISCREPANCY, ERROR, check_expr
+    from diffcheck.checking.harness import DISCREPANCY, ERROR, check_expr
     result = check_expr(expression, _parse_assignments(assignments), list(wrt) or None)
     if fmt == "json":
-        from .records import check_record
+        from diffcheck.reports.records import check_record
         click.echo(json.dumps(check_record(result), indent=2, allow_nan=False))
     else:
-        from .textreport import print_check
+        from diffcheck.reports.textreport import print_check
         print_check(result)
     sys.exit(FOUND if result.verdict in (DISCREPANCY, ERROR) else 0)
 
@@ -102,17 +102,17 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, 
     case with the four methods and check every claim of the documents."""
     from rich.console import Console
 
-    from . import interrupts
-    from .audit import load_all
-    from .backends import BACKENDS
-    from .config import apply_tolerances, load_settings
-    from .records import audit_record
-    from .reporting import DEFAULT_FORMATS, prepare_directory
+    from diffcheck.scale import interrupts
+    from diffcheck.documents.audit import load_all
+    from diffcheck.backends import BACKENDS
+    from diffcheck.config import apply_tolerances, load_settings
+    from diffcheck.reports.records import audit_record
+    from diffcheck.reports.writer import DEFAULT_FORMATS, prepare_directory
 
     settings = load_settings()
     apply_tolerances(settings.tolerance)
     if allow_import:
-        from .codecases import allow_imports
+        from diffcheck.documents.codecases import allow_imports
         allow_imports()
     backends = list(backends) or settings.backends
     for name in backends or ():
@@ -124,7 +124,7 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, 
         raise click.UsageError("--executor dask and --scheduler ADDRESS go together")
     if executor_name == "dask" and (jobs is not None or timeout or memory_mb):
         raise click.UsageError("--jobs, --timeout and --memory-mb are for local workers, not --executor dask")
-    from .workers import executor_for
+    from diffcheck.scale.workers import executor_for
     executor = executor_for(_first(jobs, settings.jobs), _first(timeout, settings.timeout),
                             _first(memory_mb, settings.memory_mb)) if executor_name == "local" else None
     if report_dir:
@@ -142,14 +142,14 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, 
                 errors.print(f"diffcheck: error: {error}", markup=False, highlight=False)
         selection = None
         if shard:
-            from .shards import select
+            from diffcheck.scale.shards import select
             selection = select(files, shard, backends)
             files = selection.files
             if not quiet:
                 errors.print(f"shard {shard}: {len(selection.positions)} of the {selection.total} cases",
                              markup=False, highlight=False)
         if executor_name == "dask":
-            from .daskexecutor import DaskExecutor
+            from diffcheck.scale.daskexecutor import DaskExecutor
             executor = DaskExecutor(scheduler)   # connects now: an unreachable cluster fails before the work
         total = sum(len(f.cases) for f in files)
         profiles = bool("html" in formats and report_dir)
@@ -173,9 +173,9 @@ def _first(*values):
 def _report(record, report_dir, formats, quiet, errors) -> None:
     from rich.console import Console
 
-    from .reporting import write_reports
+    from diffcheck.reports.writer import write_reports
     if not quiet:
-        from .textreport import print_audit
+        from diffcheck.reports.textreport import print_audit
         print_audit(record, Console())
     if report_dir:
         for path in write_reports(record, report_dir, formats):
@@ -186,7 +186,7 @@ def _report(record, report_dir, formats, quiet, errors) -> None:
 def _run_with_progress(files, backends, total, console, quiet, profiles, executor=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .audit import run_audit
+    from diffcheck.documents.audit import run_audit
     if quiet:
         return run_audit(files, backends, profiles=bool(profiles), executor=executor)
     if not console.is_terminal:
@@ -232,9 +232,9 @@ def fuzz(examples, seed, ops, max_leaves, scalars, kinks, backends, report_dir, 
     from hypothesis.errors import InvalidArgument
     from rich.console import Console
 
-    from .backends import BACKENDS
-    from .fuzz import parse_ops, run_fuzz, write_case_files
-    from .strategies import ARRAYS, SCALARS
+    from diffcheck.backends import BACKENDS
+    from diffcheck.testing.fuzz import parse_ops, run_fuzz, write_case_files
+    from diffcheck.testing.strategies import ARRAYS, SCALARS
 
     for name in backends:
         if name not in BACKENDS:
@@ -242,11 +242,11 @@ def fuzz(examples, seed, ops, max_leaves, scalars, kinks, backends, report_dir, 
     ops = parse_ops(ops)
     shapes = SCALARS if scalars else ARRAYS
     try:
-        from .strategies import problems
+        from diffcheck.testing.strategies import problems
         problems(ops, max_leaves=max_leaves, shapes=shapes).validate()
     except InvalidArgument as err:
         raise click.UsageError(str(err)) from None
-    from .reporting import prepare_directory
+    from diffcheck.reports.writer import prepare_directory
     prepare_directory(report_dir)   # fail before the work, not after it
     console = Console(stderr=True)
     run = dict(max_leaves=max_leaves, shapes=shapes, kink_heavy=kinks, backends=list(backends) or None)
@@ -266,7 +266,7 @@ def fuzz(examples, seed, ops, max_leaves, scalars, kinks, backends, report_dir, 
             result = run_fuzz(examples, seed, ops, progress=advance, **run)
     write_case_files(result, report_dir)
     if not quiet:
-        from .textreport import print_fuzz
+        from diffcheck.reports.textreport import print_fuzz
         print_fuzz(result, Console())
     sys.exit(result.exit_status)
 
@@ -274,7 +274,7 @@ def fuzz(examples, seed, ops, max_leaves, scalars, kinks, backends, report_dir, 
 def _parse_shard(value):
     if value is None:
         return None
-    from .shards import parse_shard
+    from diffcheck.scale.shards import parse_shard
     try:
         return parse_shard(value)
     except ValueError as err:
@@ -295,9 +295,9 @@ def merge(reports, report_dir, formats, exit_zero, quiet):
     the reports of the whole audit; the exit status is the whole audit's."""
     from rich.console import Console
 
-    from .config import load_settings
-    from .merge import merge_files, report_formats
-    from .reporting import DEFAULT_FORMATS, write_reports
+    from diffcheck.config import load_settings
+    from diffcheck.scale.merge import merge_files, report_formats
+    from diffcheck.reports.writer import DEFAULT_FORMATS, write_reports
 
     settings = load_settings()
     report_dir = report_dir or settings.report_dir
@@ -309,7 +309,7 @@ def merge(reports, report_dir, formats, exit_zero, quiet):
     if note:
         errors.print(f"diffcheck: {note}", markup=False, highlight=False)
     if not quiet:
-        from .textreport import print_audit
+        from diffcheck.reports.textreport import print_audit
         print_audit(record, Console())
     for path in write_reports(record, report_dir, chosen):
         if not quiet:

@@ -29,7 +29,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import DiffcheckError
+from diffcheck.errors import DiffcheckError
 
 
 class ConfigError(DiffcheckError):
@@ -86,7 +86,7 @@ def load_settings(start: Path | None = None) -> Settings:
             base = path.parent
             value = [_relative(base / v) for v in value] if key == "paths" else _relative(base / value)
         setattr(settings, key, value)
-    from .harness import Tolerances
+    from diffcheck.checking.harness import Tolerances
     known = {f.name for f in dataclasses.fields(Tolerances)}
     for key, value in settings.tolerance.items():
         if key not in known:
@@ -118,5 +118,5 @@ def _relative(path: Path) -> str:
 
 def apply_tolerances(values: dict[str, float]) -> None:
     """Set the harness's tolerance multipliers (validated by :func:`load_settings`)."""
-    from . import harness
+    from diffcheck.checking import harness
     harness.TOLERANCES = dataclasses.replace(harness.Tolerances(), **{k: float(v) for k, v in values.items()})

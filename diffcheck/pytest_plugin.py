@@ -36,7 +36,7 @@ import time
 
 import pytest
 
-from . import assertions
+from diffcheck.testing import assertions
 
 RECORDS_KEY = "diffcheck_tests"     # the key in xdist's workeroutput
 FORMATS = ("json", "md", "junit", "html")
@@ -65,7 +65,7 @@ def pytest_configure(config):
         register_hypothesis_profile()
     directory = config.getoption("diffcheck_report")
     if directory and not hasattr(config, "workerinput"):
-        from .reporting import ReportError, prepare_directory
+        from diffcheck.reports.writer import ReportError, prepare_directory
         try:
             prepare_directory(directory)   # fail before the tests run, not after
         except ReportError as err:
@@ -176,7 +176,7 @@ class Recorder:
     def observe(self, result, provisional: bool) -> None:
         if provisional:
             return
-        from .records import check_record
+        from diffcheck.reports.records import check_record
         item = self.current
         test_id = item.nodeid if item is not None else "(outside any test)"
         if test_id not in self.tests:
@@ -209,8 +209,8 @@ class Recorder:
             return
         directory = self.config.getoption("diffcheck_report")
         if directory:
-            from .errors import DiffcheckError
-            from .reporting import write_reports
+            from diffcheck.errors import DiffcheckError
+            from diffcheck.reports.writer import write_reports
             try:
                 self.written = write_reports(self.record(), directory,
                                              self.config.getoption("diffcheck_format") or FORMATS)
@@ -219,7 +219,7 @@ class Recorder:
 
     def record(self) -> dict:
         """The run as the record every report format renders: one case per test."""
-        from .records import case_record_of_test, report_record, run_record
+        from diffcheck.reports.records import case_record_of_test, report_record, run_record
         cases = []
         for test_id in sorted(self.tests):
             test = self.tests[test_id]

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from diffcheck.catalogue import load
+from diffcheck.documents.catalogue import load
 from diffcheck.errors import CaseFileError, DiffcheckError, ExpressionError
-from diffcheck.harness import OUTCOMES, check_expr
-from diffcheck.ops import OPS
-from diffcheck.parser import parse
+from diffcheck.checking.harness import OUTCOMES, check_expr
+from diffcheck.language.ops import OPS
+from diffcheck.language.parser import parse
 
 #: Names Python, SymPy, mpmath, NumPy or torch give a meaning to: as variables
 #: they must work as plain variables, or be refused with a message.

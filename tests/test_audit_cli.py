@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import diffcheck.audit
-from diffcheck import harness
+import diffcheck.documents.audit
+from diffcheck.checking import harness
 from diffcheck.cli import main
 
 FAST = ["--backend", "engine", "--backend", "numeric"]
@@ -154,7 +154,7 @@ def test_an_unwritable_report_dir_exits_two_before_any_case_runs(work, monkeypat
     def must_not_run(*args, **kwargs):
         raise AssertionError("a case was checked before the report directory was")
 
-    monkeypatch.setattr(diffcheck.audit, "check_case", must_not_run)
+    monkeypatch.setattr(diffcheck.documents.audit, "check_case", must_not_run)
     (work / "afile").write_text("")
     result = audit("right.toml", *FAST, "--report-dir", "afile/sub", "--format", "json")
     assert result.exit_code == 2

@@ -17,9 +17,9 @@ import pytest
 
 from hypothesis import HealthCheck, given, seed, settings, strategies as st
 
-from diffcheck.batch import check_points
-from diffcheck.harness import AGREE, NONDIFFERENTIABLE, check_expr
-from diffcheck.strategies import Drawn, expressions, points, problems
+from diffcheck.checking.batch import check_points
+from diffcheck.checking.harness import AGREE, NONDIFFERENTIABLE, check_expr
+from diffcheck.testing.strategies import Drawn, expressions, points, problems
 
 EXAMPLES = int(os.environ.get("DIFFCHECK_EXAMPLES", "100"))
 SEED = os.environ.get("DIFFCHECK_SEED")

@@ -1,16 +1,17 @@
 """Checking many points at once: batched evaluation, batched finite differences,
-and the float64-first reference of :func:`diffcheck.harness.check_points`."""
+and the float64-first reference of :func:`diffcheck.checking.harness.check_points`."""
 
 import numpy as np
 import pytest
 
-from diffcheck import engine, ops
+from diffcheck.language import engine
+from diffcheck.language import ops
 from diffcheck.backends.numeric import partials
-from diffcheck.expr import evaluate
-from diffcheck.batch import check_points
-from diffcheck.harness import check_expr, make_problem, normalise_point
-from diffcheck.ops import UNIQUE_OPS
-from diffcheck.parser import parse
+from diffcheck.language.expr import evaluate
+from diffcheck.checking.batch import check_points
+from diffcheck.checking.harness import check_expr, make_problem, normalise_point
+from diffcheck.language.ops import UNIQUE_OPS
+from diffcheck.language.parser import parse
 from diffcheck.errors import PointError
 
 from test_ops import STRUCTURAL, _elementwise_cases
@@ -143,8 +144,8 @@ def test_the_rounding_inside_a_matmul_whose_terms_cancel_bounds_finite_differenc
 def test_an_expression_is_compiled_once_per_run_unless_its_ops_change(monkeypatch):
     import dataclasses
 
-    from diffcheck.harness import make_problem
-    from diffcheck.ops import OPS
+    from diffcheck.checking.harness import make_problem
+    from diffcheck.language.ops import OPS
     first = make_problem("sum(sin(x) * y)", {"x": np.array(0.5), "y": np.array(2.0)})
     again = make_problem("sum(sin(x) * y)", {"x": np.array(0.7), "y": np.array(1.0)})
     assert again.cache is first.cache

@@ -5,9 +5,9 @@ one bad case costs only itself, never the file's other cases."""
 import numpy as np
 import pytest
 
-from diffcheck.catalogue import discover, load
+from diffcheck.documents.catalogue import discover, load
 from diffcheck.errors import CaseFileError
-from diffcheck.expr import evaluate, variables
+from diffcheck.language.expr import evaluate, variables
 
 HEAD = 'format = 1\ndocument = "doc.txt"\n'
 

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from diffcheck import jsonreport, junitreport, mdreport
-from diffcheck.audit import load_all, run_audit
-from diffcheck.records import audit_record
+from diffcheck.reports import jsonreport
+from diffcheck.reports import junitreport
+from diffcheck.reports import mdreport
+from diffcheck.documents.audit import load_all, run_audit
+from diffcheck.reports.records import audit_record
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "reports"

@@ -7,7 +7,7 @@ import pytest
 
 from diffcheck.backends import symbolic
 from diffcheck.backends.symbolic import PROGRAM_DEPTH, SymbolicBackend
-from diffcheck.harness import check_expr, make_problem, normalise_point
+from diffcheck.checking.harness import check_expr, make_problem, normalise_point
 
 
 def _nested_sin(depth: int) -> str:

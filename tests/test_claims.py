@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from diffcheck.audit import check_case
+from diffcheck.documents.audit import check_case
 from diffcheck.backends import BACKENDS, Gradient
-from diffcheck.catalogue import load
+from diffcheck.documents.catalogue import load
 
 FAST = ["symbolic", "numeric", "engine"]
 

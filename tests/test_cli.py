@@ -59,7 +59,7 @@ def test_discrepancy_exits_one(run, monkeypatch):
 
     import numpy as np
 
-    from diffcheck.ops import OPS
+    from diffcheck.language.ops import OPS
     monkeypatch.setitem(OPS, "cos", dataclasses.replace(OPS["cos"], vjp=(lambda g, ans, x: g * np.sin(x),)))
     result = run("check", "cos(x)", "--at", "x=0.5")
     assert result.exit_code == 1

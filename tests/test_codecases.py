@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from diffcheck.cli import main
-from diffcheck.codecases import allow_imports
+from diffcheck.documents.codecases import allow_imports
 
 MODULE = '''
 import pathlib
@@ -62,7 +62,7 @@ def test_with_allow_import_the_callable_is_checked(case_dir):
 
 
 def test_a_case_with_both_expression_and_callable_is_rejected(tmp_path):
-    from diffcheck.catalogue import load
+    from diffcheck.documents.catalogue import load
     (tmp_path / "c.toml").write_text(CASES.replace('callable =', 'expression = "x*y"\ncallable ='))
     loaded = load(tmp_path / "c.toml")
     assert not loaded.cases and "case 'code'" in str(loaded.errors[0])

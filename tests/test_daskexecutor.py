@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from diffcheck import harness, jsonreport
-from diffcheck.audit import load_all, run_audit
+from diffcheck.checking import harness
+from diffcheck.reports import jsonreport
+from diffcheck.documents.audit import load_all, run_audit
 from diffcheck.cli import main
-from diffcheck.records import audit_record, case_record
+from diffcheck.reports.records import audit_record, case_record
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "cases" / "002_2c3b5acc974a63e6.toml"
@@ -65,7 +66,7 @@ def cluster():
 
 
 def test_the_audit_on_a_cluster_equals_the_audit_in_process(cluster, in_process):
-    from diffcheck.daskexecutor import DaskExecutor
+    from diffcheck.scale.daskexecutor import DaskExecutor
     files = load_all([DOCUMENT])
     finished = []
     on_cluster = run_audit(files, profiles=True, executor=DaskExecutor(cluster.scheduler_address),
@@ -79,7 +80,7 @@ def test_the_audit_on_a_cluster_equals_the_audit_in_process(cluster, in_process)
 def test_a_shard_checked_on_a_cluster_knows_its_cases_places(cluster, tmp_path, monkeypatch):
     """Results come back as copies made by the worker; the shard record still
     places each case in the whole audit."""
-    from diffcheck.shards import Shard, select
+    from diffcheck.scale.shards import Shard, select
     monkeypatch.setattr(harness, "TOLERANCES", harness.TOLERANCES)
     result = CliRunner().invoke(main, ["audit", str(DOCUMENT), "-q", "--shard", "1/2", "--backend", "engine",
                                        "--report-dir", str(tmp_path), "--format", "json",
@@ -103,7 +104,7 @@ def test_allow_import_reaches_the_worker(cluster, tmp_path, monkeypatch):
         assert refused.exit_code == 1 and not (tmp_path / "IMPORTED").exists()
         checked = CliRunner().invoke(main, [*args, "--allow-import"], catch_exceptions=False)
     finally:
-        from diffcheck.codecases import allow_imports
+        from diffcheck.documents.codecases import allow_imports
         allow_imports(False)
     # The worker, a process of its own, imported the module: the setting travelled with the case.
     assert (tmp_path / "IMPORTED").exists()
@@ -114,7 +115,7 @@ def test_allow_import_reaches_the_worker(cluster, tmp_path, monkeypatch):
 
 def test_an_unreachable_scheduler_is_one_line_before_any_work(tmp_path, monkeypatch):
     pytest.importorskip("distributed")
-    from diffcheck import daskexecutor
+    from diffcheck.scale import daskexecutor
     monkeypatch.setattr(daskexecutor, "CONNECT_TIMEOUT", 1.0)
     (tmp_path / "cases").mkdir()
     result = CliRunner().invoke(main, ["audit", str(DOCUMENT), "-q", "--report-dir", str(tmp_path / "r"),

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from diffcheck.diagnosis import UNEXPLAINED, Context, diagnose
+from diffcheck.checking.diagnosis import UNEXPLAINED, Context, diagnose
 
 
 def kinds(found):

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from diffcheck import engine
-from diffcheck.expr import Apply, Const, Var
-from diffcheck.ops import OPS
+from diffcheck.language import engine
+from diffcheck.language.expr import Apply, Const, Var
+from diffcheck.language.ops import OPS
 
 
 def test_chain_of_100000_ops_needs_no_recursion():
@@ -59,7 +59,7 @@ def test_batched_walk_matches_torch_at_every_point(text, shapes):
     import torch
 
     from diffcheck.backends.torch_backend import lower
-    from diffcheck.harness import make_problem
+    from diffcheck.checking.harness import make_problem
     rng = np.random.default_rng(5)
     points = [{k: rng.normal(size=s) for k, s in shapes.items()} for _ in range(9)]
     expr = make_problem(text, points[0], None).expr
@@ -80,7 +80,7 @@ def test_batched_walk_uses_the_same_rules(monkeypatch):
     there is one rule per op, not a second batched copy to keep in step."""
     import dataclasses
 
-    from diffcheck.harness import make_problem
+    from diffcheck.checking.harness import make_problem
     stacked = {"v": np.arange(6.0).reshape(2, 3)}
     expr = make_problem("sum(v * v)", {"v": np.ones(3)}, None).expr
     _, before = engine.values_and_grads(expr, stacked, ["v"])

@@ -11,11 +11,11 @@ import tomllib
 import pytest
 from click.testing import CliRunner
 
-from diffcheck.catalogue import load
+from diffcheck.documents.catalogue import load
 from diffcheck.cli import main
-from diffcheck.expr import size
-from diffcheck.ops import OPS
-from diffcheck.parser import parse
+from diffcheck.language.expr import size
+from diffcheck.language.ops import OPS
+from diffcheck.language.parser import parse
 
 # d/dx tanh(x) = 1 - tanh(x)**2; the planted rule says 1 - tanh(x), which is
 # right only where tanh(x) is 0 or 1.

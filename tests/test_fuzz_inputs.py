@@ -17,11 +17,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from diffcheck.catalogue import load
+from diffcheck.documents.catalogue import load
 from diffcheck.cli import main
 from diffcheck.errors import ExpressionError, PointError
-from diffcheck.harness import AGREE, check_expr
-from diffcheck.parser import check_identifier, parse
+from diffcheck.checking.harness import AGREE, check_expr
+from diffcheck.language.parser import check_identifier, parse
 from hostile import (COLLIDING_NAMES, REFUSED_NAMES, Sentinel, case_file, expression, mutate,
                      point, random_text, toml_string, try_check, try_load, try_parse)
 
@@ -173,7 +173,7 @@ def test_a_gigantic_array_is_refused_before_any_work():
 
 def test_a_gigantic_array_in_a_case_file_names_file_and_case(tmp_path, monkeypatch):
     # The limit lowered to 100 so that the test stays fast: a 10 x 11 matrix exceeds it.
-    monkeypatch.setattr("diffcheck.harness.MAX_ENTRIES", 100)
+    monkeypatch.setattr("diffcheck.checking.harness.MAX_ENTRIES", 100)
     row = "[" + "0," * 11 + "]"
     path = tmp_path / "doc.toml"
     path.write_text('format = 1\ndocument = "d"\n[[case]]\nname = "big"\nwhere = "w"\n'

@@ -7,7 +7,7 @@ import pytest
 
 from diffcheck import check_expr
 from diffcheck.errors import PointError, ShapeError
-from diffcheck.ops import OPS
+from diffcheck.language.ops import OPS
 
 
 def _replace_op(monkeypatch, name, **changes):

@@ -15,7 +15,7 @@ import math
 
 import pytest
 
-from diffcheck.harness import AGREE, OUTSIDE_DOMAIN, check_expr
+from diffcheck.checking.harness import AGREE, OUTSIDE_DOMAIN, check_expr
 
 # (expression, x, expected verdict, d/dx by hand or None, why)
 SMOOTH = [

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from diffcheck.hessian import check_expr_hessian, check_hessian
+from diffcheck.usercode.hessian import check_expr_hessian, check_hessian
 
 
 class Cube(torch.autograd.Function):

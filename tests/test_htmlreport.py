@@ -7,8 +7,9 @@ import re
 import jsonschema
 import pytest
 
-from diffcheck import htmlreport, jsonreport
-from diffcheck.records import summary
+from diffcheck.reports import htmlreport
+from diffcheck.reports import jsonreport
+from diffcheck.reports.records import summary
 
 EVIL = "<script>alert(1)</script>"
 
@@ -26,7 +27,7 @@ def finding(claim, status, subject, claimed, true, **extra):
 
 
 def square_profile():
-    """x**2 along x around 3, as diffcheck.profiles would give it (values by hand)."""
+    """x**2 along x around 3, as diffcheck.documents.plotdata would give it (values by hand)."""
     t = [1.5 + 0.125 * k for k in range(25)]
     derivative = [2 * v for v in t]
     return {"variable": "x", "index": [], "entry": "x", "point": 3.0, "half_width": 1.5, "reason": "",

@@ -21,10 +21,11 @@ import pytest
 from click.testing import CliRunner
 from reliability_cases import COMMAND, LINE, SLOW, SQUARE, VECTOR, case_file, environment
 
-import diffcheck.audit
-from diffcheck import harness, jsonreport
+import diffcheck.documents.audit
+from diffcheck.checking import harness
+from diffcheck.reports import jsonreport
 from diffcheck.cli import main
-from diffcheck.reporting import ReportError, write_reports
+from diffcheck.reports.writer import ReportError, write_reports
 
 JSON, MD, JUNIT, HTML = ("diffcheck-audit.json", "diffcheck-audit.md", "diffcheck-audit-junit.xml",
                          "diffcheck-audit.html")
@@ -161,13 +162,13 @@ def test_workers_do_not_outlive_an_audit_killed_outright(work):
 def test_a_signal_while_reading_case_files_is_one_line_and_keeps_the_earlier_report(work, monkeypatch, signum):
     (work / "out").mkdir()
     (work / "out" / JSON).write_text("earlier report\n")
-    real = diffcheck.audit.load_all
+    real = diffcheck.documents.audit.load_all
 
     def load_all_interrupted(paths):
         os.kill(os.getpid(), signum)   # delivered to the handler while the files are read
         return real(paths)
 
-    monkeypatch.setattr(diffcheck.audit, "load_all", load_all_interrupted)
+    monkeypatch.setattr(diffcheck.documents.audit, "load_all", load_all_interrupted)
     result = CliRunner().invoke(main, ["audit", "a.toml", "--report-dir", "out", *FAST])
     assert result.exit_code == 128 + signum
     assert result.stderr == ("diffcheck: interrupted while reading the case files; nothing was checked "
@@ -199,11 +200,11 @@ def test_two_audits_into_one_directory_at_once_each_write_a_whole_set(work):
 
 WRITER = """
 import sys
-from diffcheck.audit import AuditResult
-from diffcheck.catalogue import CaseFile
+from diffcheck.documents.audit import AuditResult
+from diffcheck.documents.catalogue import CaseFile
 from diffcheck.errors import CaseFileError
-from diffcheck.records import audit_record
-from diffcheck.reporting import write_reports
+from diffcheck.reports.records import audit_record
+from diffcheck.reports.writer import write_reports
 
 writer, rounds, directory = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 padding = "x" * 20000   # reports of some size, so that writes take time
@@ -258,12 +259,13 @@ def test_a_full_disk_is_refused_before_the_work_and_keeps_the_earlier_report(wor
 
 
 def test_a_disk_that_fills_while_writing_keeps_every_earlier_report(tmp_path):
-    from diffcheck.audit import AuditResult
-    from diffcheck.catalogue import CaseFile
+    from diffcheck.documents.audit import AuditResult
+    from diffcheck.documents.catalogue import CaseFile
     from diffcheck.errors import CaseFileError
-    from diffcheck.records import audit_record
+    from diffcheck.reports.records import audit_record
 
-    from diffcheck import htmlreport, mdreport
+    from diffcheck.reports import htmlreport
+    from diffcheck.reports import mdreport
 
     for name in (MD, HTML):
         (tmp_path / name).write_text(f"earlier {name}\n")

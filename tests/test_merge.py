@@ -10,7 +10,8 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from diffcheck import harness, jsonreport
+from diffcheck.checking import harness
+from diffcheck.reports import jsonreport
 from diffcheck.cli import main
 from test_audit_cli import BROKEN, WRONG   # a broken file; d/dy (2*y + 1) claimed to be 3
 

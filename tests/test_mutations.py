@@ -15,10 +15,10 @@ import mutations  # noqa: E402
 from rule_mutants import (AVERAGED, DROPPED, FACTOR, NEIGHBOUR, RELATIVE, SIGN, mutants_of,  # noqa: E402
                           substitute)
 
-import diffcheck.strategies as strategies  # noqa: E402
-from diffcheck.batch import check_points  # noqa: E402
-from diffcheck.expr import Apply, evaluate, postorder, variables  # noqa: E402
-from diffcheck.ops import OPS  # noqa: E402
+import diffcheck.testing.strategies as strategies  # noqa: E402
+from diffcheck.checking.batch import check_points  # noqa: E402
+from diffcheck.language.expr import Apply, evaluate, postorder, variables  # noqa: E402
+from diffcheck.language.ops import OPS  # noqa: E402
 
 mutations._import_everything()
 BUDGET = 40   # generated pairs per op; the mutants below are met far sooner

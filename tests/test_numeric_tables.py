@@ -11,7 +11,7 @@ import mpmath as mp
 import numpy as np
 
 from diffcheck.backends.numeric import richardson
-from diffcheck.batch import check_points
+from diffcheck.checking.batch import check_points
 
 SHAPES = {"X": (12, 3), "w": (3,), "b": (), "y": (12,)}
 LOSS = "mean((sigmoid(X @ w + b) - y)**2)"

@@ -1,6 +1,6 @@
 """Every op in the registry, on every backend, at points inside its domain.
 
-Parametrised over the registry: an op added to diffcheck.ops is covered here the
+Parametrised over the registry: an op added to diffcheck.language.ops is covered here the
 moment it is added (a structural op must also be given a template below, or the
 test for it fails and says so).
 """
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from diffcheck import check_expr
-from diffcheck.ops import UNIQUE_OPS
+from diffcheck.language.ops import UNIQUE_OPS
 
 #: Expressions for ops that are not elementwise, with points.
 STRUCTURAL = {

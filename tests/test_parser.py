@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from diffcheck.errors import ExpressionError
-from diffcheck.expr import Apply, Const, Var, evaluate, to_text
-from diffcheck.parser import MAX_DEPTH, MAX_NODES, MAX_TEXT_LENGTH, parse, parse_value
+from diffcheck.language.expr import Apply, Const, Var, evaluate, to_text
+from diffcheck.language.parser import MAX_DEPTH, MAX_NODES, MAX_TEXT_LENGTH, parse, parse_value
 
 
 def test_reads_arithmetic_with_python_precedence():

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from diffcheck.catalogue import load
-from diffcheck.profiles import MAX_SYMBOLIC_OPERATIONS, profile
+from diffcheck.documents.catalogue import load
+from diffcheck.documents.plotdata import MAX_SYMBOLIC_OPERATIONS, profile
 
 ALL_BACKENDS = ("symbolic", "numeric", "engine", "torch")
 

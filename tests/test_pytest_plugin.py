@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The three lines (and the test they make) that the README shows.
 THREE_LINES = '''\
 from hypothesis import given
-from diffcheck.strategies import problems
+from diffcheck.testing.strategies import problems
 from diffcheck import assert_gradients_agree
 
 
@@ -47,7 +47,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from diffcheck import assert_gradients_agree
-from diffcheck.ops import OPS
+from diffcheck.language.ops import OPS
 
 WRONG = dataclasses.replace(OPS["cos"], vjp=(lambda g, ans, x: g * np.sin(x),))
 
@@ -179,7 +179,7 @@ def runs(tmp_path_factory):
 
 
 def report(directory: Path) -> dict:
-    from diffcheck.jsonreport import schema
+    from diffcheck.reports.jsonreport import schema
     record = json.loads((directory / "out" / "diffcheck-audit.json").read_text())
     jsonschema.validate(record, schema())
     return record

@@ -14,10 +14,13 @@ import jsonschema
 import numpy as np
 import pytest
 
-from diffcheck import jsonreport, junitreport, mdreport, reporting
-from diffcheck.audit import load_all, run_audit
-from diffcheck.records import array, audit_record, number
-from diffcheck.reporting import ReportError, prepare_directory, write_atomic, write_reports
+from diffcheck.reports import jsonreport
+from diffcheck.reports import junitreport
+from diffcheck.reports import mdreport
+from diffcheck.reports import writer as reporting
+from diffcheck.documents.audit import load_all, run_audit
+from diffcheck.reports.records import array, audit_record, number
+from diffcheck.reports.writer import ReportError, prepare_directory, write_atomic, write_reports
 
 BACKENDS = ["engine", "numeric"]
 

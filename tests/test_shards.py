@@ -10,10 +10,11 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from diffcheck import harness, jsonreport
-from diffcheck.audit import load_all
+from diffcheck.checking import harness
+from diffcheck.reports import jsonreport
+from diffcheck.documents.audit import load_all
 from diffcheck.cli import main
-from diffcheck.shards import Shard, case_key, parse_shard, select, shard_of
+from diffcheck.scale.shards import Shard, case_key, parse_shard, select, shard_of
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = sorted((ROOT / "cases").glob("*.toml"))
@@ -165,7 +166,7 @@ def _project(directory: Path, case_files: list[str]) -> Path:
 
 def _slices(files, count) -> dict[int, set]:
     """Each shard's cases as (file relative to the project, name)."""
-    from diffcheck.shards import project_root
+    from diffcheck.scale.shards import project_root
     root = project_root()
     result = {}
     for index in range(1, count + 1):
@@ -177,7 +178,7 @@ def _slices(files, count) -> dict[int, set]:
 def test_shards_of_one_audit_share_a_fingerprint_that_its_settings_change(monkeypatch):
     import dataclasses
 
-    from diffcheck.codecases import allow_imports
+    from diffcheck.documents.codecases import allow_imports
     monkeypatch.chdir(ROOT)
     files = load_all(["cases"])
     fingerprints = {select(files, Shard(index, 3)).fingerprint for index in (1, 2, 3)}

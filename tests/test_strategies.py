@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings, strategies as st
 from hypothesis.errors import InvalidArgument
 
-from diffcheck.bounds import RULES, Interval, bound
-from diffcheck.expr import Apply, Const, Var, evaluate, postorder, size
-from diffcheck.harness import kinks_reached, make_problem
-from diffcheck.ops import UNIQUE_OPS
-from diffcheck.parser import parse
-from diffcheck.strategies import SCALARS, expressions, points, problems
+from diffcheck.language.bounds import RULES, Interval, bound
+from diffcheck.language.expr import Apply, Const, Var, evaluate, postorder, size
+from diffcheck.checking.harness import kinks_reached, make_problem
+from diffcheck.language.ops import UNIQUE_OPS
+from diffcheck.language.parser import parse
+from diffcheck.testing.strategies import SCALARS, expressions, points, problems
 
 # Draws only: no check runs, so many examples stay cheap.  No filter is used, so
 # the filter health checks stay on; only the generation-speed one is relaxed for
@@ -82,9 +82,9 @@ def test_the_text_reads_back_to_the_same_computation(drawn):
 
 def test_to_text_keeps_the_grouping_of_a_right_operand():
     x, y = Var("x"), Var("y")
-    from diffcheck.ops import OPS
+    from diffcheck.language.ops import OPS
     tree = Apply(OPS["mul"], (x, Apply(OPS["div"], (y, y), {})), {})
-    from diffcheck.expr import to_text
+    from diffcheck.language.expr import to_text
     assert to_text(tree) == "x * (y / y)"
 
 

@@ -9,11 +9,11 @@ import jsonschema
 import pytest
 from reliability_cases import LINE, SLOW, SQUARE, VECTOR, case_file, hungry
 
-from diffcheck import jsonreport
-from diffcheck.audit import RESOURCE_LIMIT, TIMEOUT, WORKER_DIED, load_all, run_audit
+from diffcheck.reports import jsonreport
+from diffcheck.documents.audit import RESOURCE_LIMIT, TIMEOUT, WORKER_DIED, load_all, run_audit
 from diffcheck.config import ConfigError, load_settings
-from diffcheck.records import audit_record
-from diffcheck.workers import LimitsNeedWorkers, WorkerPool, executor_for
+from diffcheck.reports.records import audit_record
+from diffcheck.scale.workers import LimitsNeedWorkers, WorkerPool, executor_for
 
 FAST = ["engine", "numeric"]
 
@@ -165,7 +165,7 @@ def test_bad_settings_for_jobs_and_limits_name_the_setting(tmp_path, line, messa
 def test_a_memory_error_in_the_audit_process_is_the_cases_resource_limit(tmp_path):
     import resource
 
-    from diffcheck.workers import _address_space
+    from diffcheck.scale.workers import _address_space
     files = load(tmp_path, SQUARE, hungry(), LINE)
     run_audit(load(tmp_path, SQUARE), FAST)   # what the cases use is loaded before the limit
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..expr import Expr
+from diffcheck.language.expr import Expr
 
 #: Statuses a backend may give one gradient request.
 OK, SKIPPED, UNSUPPORTED, ERROR = "ok", "skipped", "unsupported", "error"
@@ -60,10 +60,10 @@ def failed(backend: str, status: str, reason: str) -> Gradient:
 
 
 def _registry():
-    from .engine_backend import EngineBackend
-    from .numeric import NumericBackend
-    from .symbolic import SymbolicBackend
-    from .torch_backend import TorchBackend
+    from diffcheck.backends.engine_backend import EngineBackend
+    from diffcheck.backends.numeric import NumericBackend
+    from diffcheck.backends.symbolic import SymbolicBackend
+    from diffcheck.backends.torch_backend import TorchBackend
     backends = [SymbolicBackend(), NumericBackend(), EngineBackend(), TorchBackend()]
     return {b.name: b for b in backends}
 

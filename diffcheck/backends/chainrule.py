@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..expr import Const, Var, postorder
+from diffcheck.language.expr import Const, Var, postorder
 
 
 class Program:
@@ -35,7 +35,7 @@ def derivative_program(sp, expr, symbols: dict, wrt: list[str], constant) -> Pro
     the variables in ``wrt``, as a :class:`Program` over ``symbols`` (variable
     name to object array of SymPy symbols).  ``constant(node)`` gives a constant
     node as an object array of SymPy numbers."""
-    from ..ops import as_object_array
+    from diffcheck.language.ops import as_object_array
 
     assignments = []
     partials: dict = {}        # intermediate symbol -> [(argument symbol, local derivative)]
@@ -95,5 +95,5 @@ def _local_partials(sp, entry) -> list:
 
 
 def _exact_param(sp, value):
-    from .symbolic import _exact
+    from diffcheck.backends.symbolic import _exact
     return _exact(sp, value) if isinstance(value, float) else value

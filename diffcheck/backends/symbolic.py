@@ -20,10 +20,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..expr import Const, Var, evaluate, postorder
-from ..ops import as_object_array
-from . import ERROR, SKIPPED, Gradient, failed
-from .chainrule import derivative_program
+from diffcheck.language.expr import Const, Var, evaluate, postorder
+from diffcheck.language.ops import as_object_array
+from diffcheck.backends import ERROR, SKIPPED, Gradient, failed
+from diffcheck.backends.chainrule import derivative_program
 
 DIGITS = 50
 CHECK_DIGITS = 30
@@ -161,7 +161,7 @@ def renamed(sp, arguments, entries):
 def lambdify_program(sp, arguments, program, module: str):
     """A Python function of ``arguments`` that runs ``program`` (assignments and
     outputs, as from ``sympy.cse``) with ``module`` ("mpmath" or "numpy")."""
-    from ..ops import stop_gradient
+    from diffcheck.language.ops import stop_gradient
     return sp.lambdify(arguments, program[1], dummify=False, cse=lambda _: program,
                        modules=[{stop_gradient(sp).__name__: lambda x: x}, module])
 
@@ -327,7 +327,7 @@ def _too_deep(problem) -> Gradient:
 class SymbolicBackend:
     """The reference.  :meth:`gradient` evaluates the derivative formulas with
     mpmath; :meth:`gradients` evaluates them at many points at once in float64,
-    for callers (the harness's :func:`~diffcheck.harness.check_points`) that ask
+    for callers (the harness's :func:`~diffcheck.checking.harness.check_points`) that ask
     for the precise value only at the points where it decides an outcome."""
 
     name = "symbolic"

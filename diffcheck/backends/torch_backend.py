@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..expr import Const, Var, postorder
-from . import UNSUPPORTED, Gradient, failed
+from diffcheck.language.expr import Const, Var, postorder
+from diffcheck.backends import UNSUPPORTED, Gradient, failed
 
 
 def _torch():

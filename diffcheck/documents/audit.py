@@ -1,0 +1,168 @@
+"""The audit: every case of every file, cross-checked, and every claim checked.
+
+Produces data (:class:`AuditResult`); :mod:`diffcheck.reports.records` turns it into the
+plain record every report format renders.  A case that fails to load, or whose
+checking raises one of diffcheck's own errors, is reported and the audit goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from diffcheck.documents import claims
+from diffcheck.documents import scenarios
+from diffcheck.documents.catalogue import Case, CaseFile, discover, load
+from diffcheck.documents.claims import REFUTED, CaseRun, Finding
+from diffcheck.errors import DiffcheckError
+from diffcheck.language.expr import variables
+from diffcheck.checking.harness import DISCREPANCY, ERROR, CheckResult
+
+CHECKERS = {**claims.CHECKERS, **scenarios.CHECKERS}
+CLEAN, FOUND, BAD_INPUT = 0, 1, 2
+FAILED = "error"   # a claim that could not be checked because of its own input
+#: How a case ended; every outcome but FINISHED leaves it unchecked, and counts as a problem.
+FINISHED, TIMEOUT, RESOURCE_LIMIT, WORKER_DIED = "finished", "timeout", "resource_limit", "worker_died"
+UNFINISHED = (TIMEOUT, RESOURCE_LIMIT, WORKER_DIED)
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    checks: list[CheckResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    scenarios: list = field(default_factory=list)
+    profile: dict | None = None
+    seconds: float = 0.0
+    outcome: str = FINISHED   # or one of UNFINISHED, with the reason
+    reason: str = ""
+
+    @property
+    def problems(self) -> int:
+        """Refuted or unusable claims, cross-checks where the methods disagree, and
+        a case that could not be checked to the end."""
+        return ((self.outcome != FINISHED)
+                + sum(f.status in (REFUTED, FAILED) for f in self.findings)
+                + sum(c.verdict in (DISCREPANCY, ERROR) for c in self.checks)
+                + sum(s.verdict in (DISCREPANCY, ERROR) for s in self.scenarios))
+
+
+@dataclass
+class AuditResult:
+    files: list[CaseFile] = field(default_factory=list)
+    cases: list[CaseResult] = field(default_factory=list)
+    started: float = 0.0
+    seconds: float = 0.0
+    complete: bool = True
+
+    @property
+    def load_errors(self) -> list[str]:
+        return [str(e) for f in self.files for e in f.errors]
+
+    def count(self, status: str) -> int:
+        return sum(f.status == status for c in self.cases for f in c.findings)
+
+    @property
+    def exit_status(self) -> int:
+        if self.load_errors:
+            return BAD_INPUT
+        return FOUND if any(c.problems for c in self.cases) else CLEAN
+
+
+def load_all(paths: Iterable) -> list[CaseFile]:
+    return [load(path) for path in discover(paths)]
+
+
+def check_case(case: Case, backends=None, profiles: bool = False) -> CaseResult:
+    """Cross-check the case at each of its points, then check each claim; with
+    ``profiles``, also compute the data the HTML report plots."""
+    started = time.perf_counter()
+    if case.code is not None:
+        from diffcheck.documents.codecases import check_code_case
+        return check_code_case(case, CaseResult(case), started)
+    run = CaseRun(case, backends)
+    result = CaseResult(case)
+    for point in case.points:
+        try:
+            run.check(case.tree, point, case.wrt or variables(case.tree))
+        except DiffcheckError as err:
+            result.findings.append(Finding(0, "case", "the case's expression", FAILED, str(err),
+                                           where=case.where, quote=case.quote))
+    for claim in case.claims:
+        try:
+            result.findings.extend(CHECKERS[claim.kind](run, claim))
+        except DiffcheckError as err:
+            result.findings.append(run.finding(claim, claim.label, FAILED, str(err)))
+    result.checks, result.scenarios = run.checks, run.scenarios
+    if profiles:
+        from diffcheck.documents.plotdata import profile
+        result.profile = profile(case, backends)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+@dataclass(frozen=True)
+class CheckingSettings:
+    """The process-wide settings a case's check depends on (the tolerances of
+    ``[tool.diffcheck]``, ``--allow-import``), captured in the audit process and
+    applied in a worker process or on a cluster before it checks cases."""
+
+    tolerances: object
+    allow_imports: bool
+
+    @classmethod
+    def current(cls) -> "CheckingSettings":
+        from diffcheck.documents import codecases
+        from diffcheck.checking import harness
+        return cls(harness.TOLERANCES, codecases.imports_allowed())
+
+    def apply(self) -> None:
+        from diffcheck.documents import codecases
+        from diffcheck.checking import harness
+        harness.TOLERANCES = self.tolerances
+        codecases.allow_imports(self.allow_imports)
+
+
+class InProcess:
+    """The executor that checks cases one after another in this process.
+
+    An executor has one method, ``run(cases, backends, profiles)``, yielding
+    ``(index, CaseResult)`` pairs in any order as cases finish; the audit puts
+    results back in case order, so reports do not depend on the executor.
+    """
+
+    def run(self, cases: list[Case], backends, profiles: bool):
+        for index, case in enumerate(cases):
+            started = time.perf_counter()
+            try:
+                yield index, check_case(case, backends, profiles)
+            except MemoryError as err:
+                reason = f"ran out of memory: {type(err).__name__}: {err}"
+                yield index, CaseResult(case, outcome=RESOURCE_LIMIT, reason=reason,
+                                        seconds=time.perf_counter() - started)
+
+
+def run_audit(files: list[CaseFile], backends=None,
+              progress: Callable[[Case, CaseResult], None] | None = None,
+              profiles: bool = False, executor=None) -> AuditResult:
+    """Check every loaded case; ``progress`` is called after each.  Interrupted by
+    Ctrl-C, it returns what finished, marked incomplete."""
+    audit = AuditResult(files=files, started=time.time())
+    clock = time.perf_counter()
+    cases = [case for case_file in files for case in case_file.cases]
+    finished: dict[int, CaseResult] = {}
+    results = (executor or InProcess()).run(cases, backends, profiles)
+    try:
+        for index, result in results:
+            finished[index] = result
+            if progress:
+                progress(cases[index], result)
+    except KeyboardInterrupt:
+        audit.complete = False
+    finally:
+        # An executor stops its workers when closed, not when garbage-collected.
+        getattr(results, "close", lambda: None)()
+    audit.cases = [finished[index] for index in sorted(finished)]
+    audit.seconds = time.perf_counter() - clock
+    return audit

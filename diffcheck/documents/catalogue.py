@@ -1,0 +1,329 @@
+"""Case files: TOML read with :mod:`tomllib`, checked against a shipped JSON Schema,
+then every expression parsed by diffcheck's own parser.  Nothing in a file runs.
+
+A file that cannot be read is one error; a case that is malformed is one error
+and the file's other cases still load.  Every message names the file, the case
+and the field, and the line, column or position where the reader can tell.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+
+from diffcheck.errors import CaseFileError, DiffcheckError
+from diffcheck.language.expr import Expr, substitute
+from diffcheck.checking.harness import normalise_point
+from diffcheck.language.parser import parse
+from diffcheck.documents.precision import claimed as read_claimed
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+CASE_SUFFIX = ".toml"
+_ENTRY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]$")
+
+
+def _schema() -> dict:
+    text = resources.files("diffcheck.documents").joinpath("schemas/casefile.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+SCHEMA = _schema()
+_CASE_SCHEMA = {"$defs": SCHEMA["$defs"], **SCHEMA["$defs"]["case"]}
+_FILE_SCHEMA = {**SCHEMA, "properties": {**SCHEMA["properties"], "case": {"type": "array", "minItems": 1}}}
+
+
+@dataclass
+class Alternative:
+    """Data the document gives differently elsewhere: the whole point with it applied."""
+
+    label: str
+    point: dict[str, np.ndarray]
+    changes: str   # "X[7, 0] = -4" or "y replaced": for the diagnosis' evidence
+
+
+@dataclass
+class Claim:
+    """One statement a document makes about a case, as written there."""
+
+    kind: str
+    number: int            # 1-based within its case
+    where: str
+    quote: str
+    note: str
+    spec: dict             # the validated fields, as read
+    trees: dict[str, Any]  # parsed expressions: "expression", "formula", "steps", "calls", "earlier"
+
+    @property
+    def label(self) -> str:
+        return f"claim {self.number} ({self.kind})"
+
+
+@dataclass
+class Case:
+    path: str
+    document: str
+    name: str
+    where: str
+    quote: str
+    note: str
+    expression: str
+    tree: Expr
+    point: dict[str, np.ndarray]
+    wrt: list[str]
+    points: list[dict[str, np.ndarray]]   # the case's point first, then the extra ones
+    batch_size: int | None = None
+    dtype: str = "float64"   # the precision the document's own code computed in
+    defines: dict[str, Expr] = field(default_factory=dict)
+    alternatives: list[Alternative] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    code: dict | None = None   # callable, gradient, framework: Python code named, never imported here
+
+    @property
+    def id(self) -> str:
+        return f"{Path(self.path).stem}::{self.name}"
+
+    def parse(self, text: str, where: str = "expression") -> Expr:
+        """Parse text in this case's scope (its variables and definitions)."""
+        tree = parse(text, list(self.point) + list(self.defines), where=self.locate(where))
+        return substitute(tree, self.defines)
+
+    def locate(self, where: str) -> str:
+        return f"{self.path}: case {self.name!r}, {where}"
+
+
+@dataclass
+class CaseFile:
+    path: str
+    document: str = ""
+    title: str = ""
+    cases: list[Case] = field(default_factory=list)
+    errors: list[CaseFileError] = field(default_factory=list)
+
+
+def discover(paths) -> list[Path]:
+    """Case files under the given files and directories, in a stable order."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob(f"*{CASE_SUFFIX}") if p.is_file()))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise CaseFileError(f"{raw}: no such file or directory")
+    return found
+
+
+def load(path: Path | str) -> CaseFile:
+    """Read one case file; problems are collected in ``.errors``, never raised."""
+    # A file name that is not UTF-8 reaches Python with lone surrogates, which no
+    # report can encode: show its odd bytes as \xNN instead.
+    shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+    result = CaseFile(shown)
+    try:
+        data = _read_toml(Path(path), shown)
+        _validate(data, _FILE_SCHEMA, shown, None)
+    except CaseFileError as err:
+        result.errors.append(err)
+        return result
+    result.document, result.title = data["document"], data.get("title", "")
+    seen: set[str] = set()
+    for number, raw in enumerate(data["case"], start=1):
+        name = raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else None
+        try:
+            _validate(raw, _CASE_SCHEMA, shown, name or f"#{number}")
+            if name in seen:
+                raise CaseFileError(f"{shown}: case {name!r}: a second case with this name")
+            seen.add(name)
+            result.cases.append(_build_case(raw, shown, result.document))
+        except DiffcheckError as err:
+            result.errors.append(err if isinstance(err, CaseFileError) else CaseFileError(str(err)))
+    return result
+
+
+def _read_toml(path: Path, shown: str) -> dict:
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise CaseFileError(f"{shown}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        raw = path.read_bytes()
+    except OSError as err:
+        raise CaseFileError(f"{shown}: cannot read: {err.strerror or err}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise CaseFileError(f"{shown}: not UTF-8 text (byte {err.start})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise CaseFileError(f"{shown}: not valid TOML: {err}") from None
+    except RecursionError:
+        raise CaseFileError(f"{shown}: not valid TOML: nested too deeply") from None
+
+
+def _field_path(path) -> str:
+    parts: list[str] = []
+    for item in path:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]} {item + 1}" if parts else f"item {item + 1}"]
+        else:
+            parts.append(str(item))
+    return ".".join(parts)
+
+
+def _validate(data, schema, shown: str, case: str | None) -> None:
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is None:
+        return
+    message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
+    place = _field_path(error.absolute_path)
+    place = f"field {place}" if place else "top level"
+    where = f"{shown}: case {case!r}, {place}" if case else f"{shown}: {place}"
+    raise CaseFileError(f"{where}: {message}")
+
+
+def _point(raw: dict, locate) -> dict[str, np.ndarray]:
+    return normalise_point(raw, where=locate("variables"))
+
+
+def _build_case(raw: dict, shown: str, document: str) -> Case:
+    name = raw["name"]
+
+    def locate(where):
+        return f"{shown}: case {name!r}, {where}"
+
+    if ("expression" in raw) == ("callable" in raw):
+        raise CaseFileError(f"{locate('top level')}: " + ("'expression' is a required property (or name "
+                            "Python code with 'callable')" if "callable" not in raw else
+                            "give 'expression' or 'callable', not both"))
+    if "callable" in raw and "claim" in raw:
+        raise CaseFileError(f"{locate('field claim')}: claims need an expression, not a callable")
+    point = _point(raw["variables"], locate)
+    case = Case(shown, document, name, raw["where"], raw.get("quote", ""), raw.get("note", ""),
+                raw.get("expression", ""), None, point, [], [point], raw.get("batch_size"),
+                raw.get("dtype", "float64"))
+    if "callable" in raw:
+        from diffcheck.documents.codecases import code_spec
+        case.code = code_spec(raw, point, locate)
+        return case
+    for define, text in raw.get("define", {}).items():
+        if define in point:
+            raise CaseFileError(f"{locate('field define')}: {define!r} is also a variable")
+        case.defines[define] = case.parse(text, f"field define.{define}")
+    case.tree = case.parse(raw["expression"], "field expression")
+    case.wrt = list(raw.get("wrt") or [])
+    for variable in case.wrt:
+        if variable not in point:
+            raise CaseFileError(f"{locate('field wrt')}: {variable!r} is not a variable of the case")
+    for number, extra in enumerate(raw.get("points", []), start=1):
+        case.points.append(_overridden(point, extra, locate, f"field points {number}"))
+    for number, alt in enumerate(raw.get("alternatives", []), start=1):
+        case.alternatives.append(_alternative(point, alt, locate, f"field alternatives {number}"))
+    for number, spec in enumerate(raw.get("claim", []), start=1):
+        case.claims.append(_claim(case, spec, number))
+    return case
+
+
+def _overridden(point, overrides, locate, where) -> dict[str, np.ndarray]:
+    unknown = [k for k in overrides if k not in point]
+    if unknown:
+        raise CaseFileError(f"{locate(where)}: {unknown[0]!r} is not a variable of the case")
+    new = dict(point)
+    new.update(_point(overrides, lambda w: locate(where)))
+    for key in overrides:
+        if new[key].shape != point[key].shape:
+            raise CaseFileError(f"{locate(where)}: {key} has shape {new[key].shape}, "
+                                f"the case's has {point[key].shape}")
+    return new
+
+
+def _alternative(point, raw, locate, where) -> Alternative:
+    new = _overridden(point, raw.get("values", {}), locate, where)
+    changes = [f"{k} replaced" for k in raw.get("values", {})]
+    for key, value in raw.get("entries", {}).items():
+        match = _ENTRY.match(key)
+        variable, index = match.group(1), tuple(int(g) for g in match.groups()[1:] if g is not None)
+        if variable not in new:
+            raise CaseFileError(f"{locate(where)}: {variable!r} is not a variable of the case")
+        array = new[variable].copy()
+        if len(index) != array.ndim or any(i >= n for i, n in zip(index, array.shape)):
+            raise CaseFileError(f"{locate(where)}: {key} is outside {variable}, of shape {array.shape}")
+        array[index] = float(normalise_point({"v": value}, where=locate(where))["v"])
+        new[variable] = array
+        changes.append(f"{key} = {array[index]:g}")
+    return Alternative(raw["label"], new, ", ".join(changes))
+
+
+_EXPRESSION_FIELDS = ("expression", "formula")
+_LIST_FIELDS = ("steps", "calls", "earlier")
+_CLAIMED_FIELDS = ("claimed",)
+
+
+def _claim(case: Case, spec: dict, number: int) -> Claim:
+    claim = Claim(spec["kind"], number, spec.get("where", case.where), spec.get("quote", ""),
+                  spec.get("note", ""), spec, {})
+
+    def where(name):
+        return f"{claim.label}, field {name}"
+
+    for name in _EXPRESSION_FIELDS:
+        if name in spec:
+            claim.trees[name] = case.parse(spec[name], where(name))
+    for name in _LIST_FIELDS:
+        if name in spec and isinstance(spec[name], list):
+            claim.trees[name] = [case.parse(text, f"{where(name)} {i}")
+                                 for i, text in enumerate(spec[name], start=1)]
+    for variable in (spec["wrt"],) if "wrt" in spec else ():
+        if variable not in case.point:
+            raise CaseFileError(f"{case.locate(where('wrt'))}: {variable!r} is not a variable of the case")
+    if "at" in spec:
+        claim.trees["at"] = _overridden(case.point, spec["at"], case.locate, where("at"))
+    for text, name in _claimed_texts(spec):
+        read_claimed(text, where=case.locate(where(name)))
+    if claim.kind == "accumulate":
+        calls = len(spec.get("calls", [None])) * spec.get("repeat", 1)
+        late = [n for n in spec.get("zero_after", []) if n > calls]
+        if late:
+            raise CaseFileError(f"{case.locate(where('zero_after'))}: call {late[0]} does not exist "
+                                f"(there are {calls})")
+        if len(spec.get("shown", [])) > calls:
+            raise CaseFileError(f"{case.locate(where('shown'))}: {len(spec['shown'])} values shown "
+                                f"for {calls} calls")
+    if claim.kind == "descent":
+        for variable in spec["parameters"]:
+            if variable not in case.point:
+                raise CaseFileError(f"{case.locate(where('parameters'))}: {variable!r} is not a "
+                                    "variable of the case")
+        read_claimed(str(spec["learning_rate"]), where=case.locate(where("learning_rate")))
+        for step in spec.get("shown", []):
+            for part in ("before", "grad", "after"):
+                for variable in step.get(part, {}):
+                    if variable not in spec["parameters"]:
+                        raise CaseFileError(f"{case.locate(where('shown'))}: step {step['step']} "
+                                            f"{part} names {variable!r}, not a parameter")
+    return claim
+
+
+def _claimed_texts(spec: dict):
+    """Every claimed number in a claim, with the field it is in."""
+    if "claimed" in spec:
+        yield spec["claimed"], "claimed"
+    for i, text in enumerate(spec.get("shown", []) if spec["kind"] == "accumulate" else (), start=1):
+        if text.strip():
+            yield text, f"shown {i}"
+    if spec["kind"] == "descent":
+        for step in spec.get("shown", []):
+            if "loss" in step:
+                yield step["loss"], f"shown step {step['step']} loss"
+            for part in ("before", "grad", "after"):
+                for variable, text in step.get(part, {}).items():
+                    yield text, f"shown step {step['step']} {part}.{variable}"

@@ -1,0 +1,96 @@
+"""The JUnit XML report: one test case per (case, check), for CI test dashboards.
+
+Each claim finding, each cross-check of the four methods and each scenario run
+is a ``<testcase>``; a wrong claim or a disagreement is a ``<failure>`` whose
+message is the one-line finding and whose text holds the numbers.  XML 1.0
+forbids most control characters even when escaped, so they are replaced by a
+visible ``\\xNN`` before :mod:`xml.etree` escapes the rest.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+FILENAME = "diffcheck-audit-junit.xml"
+_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def clean(text) -> str:
+    """Text every XML 1.0 parser accepts."""
+    return _FORBIDDEN.sub(lambda m: f"\\x{ord(m.group(0)):02x}", str(text))
+
+
+def _case(suite, classname: str, name: str, seconds: float = 0.0):
+    return ET.SubElement(suite, "testcase", classname=clean(classname), name=clean(name),
+                         time=f"{seconds:.3f}")
+
+
+def _fail(testcase, tag: str, message: str, details: str) -> None:
+    element = ET.SubElement(testcase, tag, message=clean(message), type=tag)
+    element.text = clean(details)
+
+
+def render(record: dict) -> str:
+    from diffcheck.reports.records import wording
+    root = ET.Element("testsuites", name=wording(record)["title"])
+    by_document: dict[str, ET.Element] = {}
+    counts: dict[str, list[int]] = {}
+    for case in record["cases"]:
+        document = case["document"]
+        if document not in by_document:
+            by_document[document] = ET.SubElement(root, "testsuite", name=clean(document))
+            counts[document] = [0, 0, 0, 0]   # tests, failures, errors, skipped
+        suite, tally = by_document[document], counts[document]
+        classname = case["id"]
+        if "unfinished" in case:
+            tally[0] += 1
+            tally[2] += 1
+            unfinished = case["unfinished"]
+            _fail(_case(suite, classname, "the case, checked to the end"), "error",
+                  f"{unfinished['outcome']}: {unfinished['reason']}", unfinished["reason"])
+        for f in case["findings"]:
+            tally[0] += 1
+            testcase = _case(suite, classname, f"claim {f['claim']} ({f['kind']}): {f['subject']}")
+            details = (f"claimed: {f['claimed']}\ntrue: {f['true']}\ntolerance: {f['tolerance']}\n"
+                       f"where: {f['where']}\nquote: {f['quote']}\n"
+                       + "".join(f"diagnosis ({d['kind']}): {d['explanation']}; {d['evidence']}\n"
+                                 for d in f["diagnoses"]))
+            if f["status"] == "refuted":
+                tally[1] += 1
+                _fail(testcase, "failure", f["message"], details)
+            elif f["status"] == "error":
+                tally[2] += 1
+                _fail(testcase, "error", f["message"], details)
+            elif f["status"] == "undecided":
+                tally[3] += 1
+                ET.SubElement(testcase, "skipped", message=clean(f["message"]))
+        for number, c in enumerate(case["checks"], start=1):
+            tally[0] += 1
+            testcase = _case(suite, classname, f"cross-check {number}: gradient of {c['expression']}")
+            if c["verdict"] in ("discrepancy", "error"):
+                tally[1 if c["verdict"] == "discrepancy" else 2] += 1
+                numbers = "\n".join(f"{d['backend']} d/d{d['variable']}{d['index']}: {d['value']} vs "
+                                    f"{d['reference_backend']} {d['reference']} (tolerance {d['tolerance']})"
+                                    for d in c["discrepancies"])
+                _fail(testcase, "failure" if c["verdict"] == "discrepancy" else "error", c["reason"], numbers)
+        for s in case["scenarios"]:
+            tally[0] += 1
+            testcase = _case(suite, classname, f"claim {s['claim']} ({s['kind']}) run by each method")
+            if s["verdict"] in ("discrepancy", "error"):
+                tally[1 if s["verdict"] == "discrepancy" else 2] += 1
+                _fail(testcase, "failure" if s["verdict"] == "discrepancy" else "error", s["reason"], s["reason"])
+    if record["load_errors"]:
+        suite = ET.SubElement(root, "testsuite", name="case files")
+        counts["case files"] = [len(record["load_errors"]), 0, len(record["load_errors"]), 0]
+        by_document["case files"] = suite
+        for number, message in enumerate(record["load_errors"], start=1):
+            _fail(_case(suite, "case files", f"load error {number}"), "error", message, message)
+    for name, suite in by_document.items():
+        tests, failures, errors, skipped = counts[name]
+        suite.set("tests", str(tests))
+        suite.set("failures", str(failures))
+        suite.set("errors", str(errors))
+        suite.set("skipped", str(skipped))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

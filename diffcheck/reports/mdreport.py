@@ -1,0 +1,134 @@
+"""The Markdown report, for a CI job summary.
+
+Counts first, then one table row per finding (a refuted or unusable claim, a
+cross-check where the methods disagree), with its diagnosis and its place in
+the document; details and the confirmed claims are folded.  Case text is
+untrusted and job summaries render HTML, so every cell is HTML-escaped and
+table pipes are neutralised.
+"""
+
+from __future__ import annotations
+
+import html
+
+from diffcheck.reports.junitreport import clean
+
+FILENAME = "diffcheck-audit.md"
+PROBLEM_STATUSES = ("refuted", "error", "undecided")
+PROBLEM_VERDICTS = ("discrepancy", "error")
+
+
+def cell(text) -> str:
+    """Text safe inside one Markdown table cell (control characters shown as \\xNN)."""
+    text = html.escape(clean(str(text)), quote=False)
+    return " ".join(text.split()).replace("|", "&#124;").replace("`", "&#96;")
+
+
+def fmt(value) -> str:
+    """A recorded number or nested list, at 7 significant digits."""
+    if isinstance(value, list):
+        inner = ", ".join(fmt(v) for v in value[:8])
+        return f"[{inner}{', ...' if len(value) > 8 else ''}]"
+    if isinstance(value, float):
+        return f"{value:.7g}"
+    return str(value)
+
+
+def _true(f) -> str:
+    return "" if f["true"] is None else fmt(f["true"])
+
+
+def _short(value, limit: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def problems(record: dict) -> list[dict]:
+    """Every row of the findings table: the document's wrong claims and the methods' disagreements."""
+    rows = []
+    for case in record["cases"]:
+        if "unfinished" in case:
+            rows.append({"case": case, "status": case["unfinished"]["outcome"], "where": case["where"],
+                         "what": "the case, not checked to the end", "claimed": "", "true": "",
+                         "diagnosis": f"{case['unfinished']['outcome']}: {case['unfinished']['reason']}",
+                         "finding": None})
+        for f in case["findings"]:
+            if f["status"] in PROBLEM_STATUSES:
+                rows.append({"case": case, "status": f["status"], "where": f["where"] or case["where"],
+                             "what": f["subject"], "claimed": f["claimed"], "true": _true(f),
+                             "diagnosis": "; ".join(d["explanation"] for d in f["diagnoses"]) or f["message"],
+                             "finding": f})
+        for c in case["checks"]:
+            if c["verdict"] in PROBLEM_VERDICTS:
+                rows.append({"case": case, "status": f"methods: {c['verdict']}", "where": case["where"],
+                             "what": f"gradient of {c['expression']}", "claimed": "", "true": "",
+                             "diagnosis": c["reason"], "finding": None})
+        for s in case["scenarios"]:
+            if s["verdict"] in PROBLEM_VERDICTS:
+                rows.append({"case": case, "status": f"methods: {s['verdict']}", "where": case["where"],
+                             "what": f"claim {s['claim']} ({s['kind']}) run by each method",
+                             "claimed": "", "true": "", "diagnosis": s["reason"], "finding": None})
+    return rows
+
+
+def render(record: dict) -> str:
+    from diffcheck.reports.records import wording
+    words = wording(record)
+    summary = record["summary"]
+    claims = summary["claims"]
+    out = [f"# {words['title']}", ""]
+    if not record["complete"]:
+        out += ["> **Incomplete**: the audit was interrupted; this report covers the cases finished.", ""]
+    out += [
+        f"{summary['documents']} {words['document']}s, {summary['cases']} {words['case']}s. "
+        + (f"Claims: **{claims.get('refuted', 0)} wrong**, {claims.get('confirmed', 0)} confirmed, "
+           f"{claims.get('undecided', 0)} undecided, {claims.get('error', 0)} could not be checked. "
+           if words["claims"] else "")
+        + "Cross-checks of the four methods: "
+        + ", ".join(f"{n} {k}" for k, n in summary["cross_checks"].items())
+        + (". Scenarios: " + ", ".join(f"{n} {k}" for k, n in summary["scenarios"].items())
+           if summary["scenarios"] else "") + "."
+        + (" Not checked to the end: **" + ", ".join(f"{n} {k}" for k, n in summary["unfinished"].items())
+           + "**." if summary.get("unfinished") else ""),
+        "",
+    ]
+    if record["load_errors"]:
+        out += ["## Case files that could not be read", ""]
+        out += [f"- {cell(e)}" for e in record["load_errors"]] + [""]
+
+    rows = problems(record)
+    out += ["## Findings", ""]
+    if not rows:
+        out += ["Every claim checked is right and the four methods agree.", ""]
+    else:
+        out += ["| # | document | where | what | claimed | true | diagnosis |",
+                "|---|---|---|---|---|---|---|"]
+        for number, row in enumerate(rows, start=1):
+            case = row["case"]
+            out.append(f"| {number} | {cell(case['document'])} | {cell(row['where'])} | "
+                       f"{cell(row['what'])} ({cell(row['status'])}) | {cell(_short(row['claimed']))} | "
+                       f"{cell(row['true'])} | {cell(row['diagnosis'])} |")
+        out += ["", "<details><summary>Evidence for each finding</summary>", ""]
+        for number, row in enumerate(rows, start=1):
+            f = row["finding"]
+            out.append(f"{number}. **{cell(row['case']['id'])}**: {cell(f['message'] if f else row['diagnosis'])}")
+            if f:
+                for d in f["diagnoses"]:
+                    if d["evidence"]:
+                        out.append(f"   - {cell(d['kind'])}: {cell(_short(d['evidence'], 300))}")
+                if f["quote"]:
+                    out.append(f"   - quoted: \u201c{cell(f['quote'])}\u201d")
+                if f["note"]:
+                    out.append(f"   - catalogue note: {cell(f['note'])}")
+        out += ["", "</details>", ""]
+
+    if not words["claims"]:
+        return "\n".join(out)
+    out += ["<details><summary>Claims confirmed</summary>", ""]
+    for case in record["cases"]:
+        confirmed = [f for f in case["findings"] if f["status"] == "confirmed"]
+        if confirmed:
+            out.append(f"- **{cell(case['id'])}** ({cell(case['where'])}): "
+                       + "; ".join(cell(f["subject"]) for f in confirmed))
+    out += ["", "</details>", ""]
+    return "\n".join(out)
