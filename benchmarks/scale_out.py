@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from diffcheck import jsonreport  # noqa: E402
+from diffcheck.reports import jsonreport  # noqa: E402
 from diffcheck.documents.audit import load_all, run_audit  # noqa: E402
 from diffcheck.scale.merge import merge_records  # noqa: E402
 from diffcheck.reports.records import audit_record  # noqa: E402

@@ -31,7 +31,7 @@ from sympy.core.cache import clear_cache
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from diffcheck import engine  # noqa: E402
+from diffcheck.language import engine  # noqa: E402
 from diffcheck.checking.batch import check_points  # noqa: E402
 from diffcheck.checking.harness import forget_compiled  # noqa: E402
 from diffcheck.language.expr import Apply, Var  # noqa: E402

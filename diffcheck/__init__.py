@@ -11,8 +11,15 @@ cost almost nothing.
 
 from __future__ import annotations
 
-from diffcheck.errors import (CallableError, CaseFileError, DiffcheckError, ExpressionError,  # noqa: F401
-                     GradientMismatch, PointError, ShapeError)
+from diffcheck.errors import (  # noqa: F401
+    CallableError,
+    CaseFileError,
+    DiffcheckError,
+    ExpressionError,
+    GradientMismatch,
+    PointError,
+    ShapeError,
+)
 
 __version__ = "0.1.0"
 

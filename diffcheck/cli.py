@@ -14,8 +14,7 @@ import sys
 import click
 
 from diffcheck.errors import DiffcheckError
-
-FOUND, BAD_INPUT, INTERRUPTED = 1, 2, 130
+from diffcheck.vocabulary import BAD_INPUT, FOUND, INTERRUPTED
 
 
 def _parse_assignments(pairs) -> dict:
@@ -102,12 +101,12 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, 
     case with the four methods and check every claim of the documents."""
     from rich.console import Console
 
-    from diffcheck.scale import interrupts
-    from diffcheck.documents.audit import load_all
     from diffcheck.backends import BACKENDS
-    from diffcheck.config import apply_tolerances, load_settings
+    from diffcheck.checking.config import apply_tolerances, load_settings
+    from diffcheck.documents.audit import load_all
     from diffcheck.reports.records import audit_record
     from diffcheck.reports.writer import DEFAULT_FORMATS, prepare_directory
+    from diffcheck.scale import interrupts
 
     settings = load_settings()
     apply_tolerances(settings.tolerance)
@@ -184,7 +183,13 @@ def _report(record, report_dir, formats, quiet, errors) -> None:
 
 
 def _run_with_progress(files, backends, total, console, quiet, profiles, executor=None):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from diffcheck.documents.audit import run_audit
     if quiet:
@@ -253,7 +258,13 @@ def fuzz(examples, seed, ops, max_leaves, scalars, kinks, backends, report_dir, 
     if quiet:
         result = run_fuzz(examples, seed, ops, **run)
     else:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True) as progress:
             search = progress.add_task("checking examples", total=examples)
@@ -295,9 +306,9 @@ def merge(reports, report_dir, formats, exit_zero, quiet):
     the reports of the whole audit; the exit status is the whole audit's."""
     from rich.console import Console
 
-    from diffcheck.config import load_settings
-    from diffcheck.scale.merge import merge_files, report_formats
+    from diffcheck.checking.config import load_settings
     from diffcheck.reports.writer import DEFAULT_FORMATS, write_reports
+    from diffcheck.scale.merge import merge_files, report_formats
 
     settings = load_settings()
     report_dir = report_dir or settings.report_dir

@@ -219,7 +219,11 @@ class Recorder:
 
     def record(self) -> dict:
         """The run as the record every report format renders: one case per test."""
-        from diffcheck.reports.records import case_record_of_test, report_record, run_record
+        from diffcheck.reports.records import (
+            case_record_of_test,
+            report_record,
+            run_record,
+        )
         cases = []
         for test_id in sorted(self.tests):
             test = self.tests[test_id]

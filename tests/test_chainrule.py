@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from diffcheck.backends import symbolic
+from diffcheck.backends import symbolic, sympy_lowering
 from diffcheck.backends.symbolic import PROGRAM_DEPTH, SymbolicBackend
 from diffcheck.checking.harness import check_expr, make_problem, normalise_point
 
@@ -45,9 +45,9 @@ def test_program_agrees_with_sympy_diff_of_the_whole_expression():
                              "c": 1.3})
     problem = make_problem(text, point)
     program = SymbolicBackend().gradient(problem, point)
-    symbols = {n: symbolic.symbol_array(sp, n, v.shape) for n, v in point.items()}
-    function = symbolic.to_sympy(sp, problem.expr, symbols)[()]
-    values = {s: symbolic._exact(sp, float(v)) for n in point
+    symbols = {n: sympy_lowering.symbol_array(sp, n, v.shape) for n, v in point.items()}
+    function = sympy_lowering.to_sympy(sp, problem.expr, symbols)[()]
+    values = {s: sympy_lowering.exact_rational(sp, float(v)) for n in point
               for s, v in zip(np.ravel(symbols[n]), np.ravel(point[n]))}
     for name in point:
         whole = [float(sp.diff(function, s).evalf(30, subs=values)) for s in np.ravel(symbols[name])]

@@ -11,7 +11,7 @@ from reliability_cases import LINE, SLOW, SQUARE, VECTOR, case_file, hungry
 
 from diffcheck.reports import jsonreport
 from diffcheck.documents.audit import RESOURCE_LIMIT, TIMEOUT, WORKER_DIED, load_all, run_audit
-from diffcheck.config import ConfigError, load_settings
+from diffcheck.checking.config import ConfigError, load_settings
 from diffcheck.reports.records import audit_record
 from diffcheck.scale.workers import LimitsNeedWorkers, WorkerPool, executor_for
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from diffcheck.backends.sympy_lowering import exact_rational
 from diffcheck.language.expr import Const, Var, postorder
+from diffcheck.language.ops import as_object_array
 
 
 class Program:
@@ -35,7 +37,6 @@ def derivative_program(sp, expr, symbols: dict, wrt: list[str], constant) -> Pro
     the variables in ``wrt``, as a :class:`Program` over ``symbols`` (variable
     name to object array of SymPy symbols).  ``constant(node)`` gives a constant
     node as an object array of SymPy numbers."""
-    from diffcheck.language.ops import as_object_array
 
     assignments = []
     partials: dict = {}        # intermediate symbol -> [(argument symbol, local derivative)]
@@ -95,5 +96,4 @@ def _local_partials(sp, entry) -> list:
 
 
 def _exact_param(sp, value):
-    from diffcheck.backends.symbolic import _exact
-    return _exact(sp, value) if isinstance(value, float) else value
+    return exact_rational(sp, value) if isinstance(value, float) else value

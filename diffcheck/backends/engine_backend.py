@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from diffcheck.backends.base import Gradient, run_backend
 from diffcheck.language import engine
-from diffcheck.backends import Gradient
 
 
 class EngineBackend:
@@ -27,7 +27,6 @@ class EngineBackend:
         try:
             values, grads = engine.values_and_grads(problem.expr, stacked, problem.wrt, np.float64)
         except Exception:  # noqa: BLE001 - the per-point pass reports the failure
-            from diffcheck.checking.harness import run_backend
             return [run_backend(self, problem, p) for p in points]
         return [Gradient(self.name, value=float(values[i]), gradients={n: grads[n][i] for n in problem.wrt},
                          errors={n: np.zeros(problem.shapes[n]) for n in problem.wrt}, evaluations=1)

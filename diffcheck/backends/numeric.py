@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from diffcheck.backends.base import Gradient
 from diffcheck.language.expr import Apply, Var, evaluate, postorder, rounding_jitter
 from diffcheck.language.ops import align_batch
-from diffcheck.backends import Gradient
 
 EPS = np.finfo(np.float64).eps
 SUBNORMAL = float(np.finfo(np.float64).smallest_subnormal)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from diffcheck.backends.base import UNSUPPORTED, Gradient, failed
 from diffcheck.language.expr import Const, Var, postorder
-from diffcheck.backends import UNSUPPORTED, Gradient, failed
 
 
 def _torch():

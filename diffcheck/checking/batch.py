@@ -17,11 +17,19 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from diffcheck.backends import BACKENDS, ERROR, REFERENCE, Gradient, Problem
+from diffcheck.backends import BACKENDS, ERROR, REFERENCE, Gradient, Problem, run_backend
+from diffcheck.checking.harness import (
+    _EPS_RATIO,
+    AGREE,
+    CheckResult,
+    _tolerance,
+    active_nodes,
+    judge,
+    make_problem,
+    normalise_point,
+)
 from diffcheck.errors import PointError
 from diffcheck.language.expr import Apply, Expr, evaluate, postorder
-from diffcheck.checking.harness import (_EPS_RATIO, AGREE, CheckResult, _tolerance, active_nodes, judge, make_problem,
-                      normalise_point)
 from diffcheck.language.ops import align_batch
 
 
@@ -62,7 +70,6 @@ def check_points(expr: str | Expr, points: Iterable[Mapping], wrt: Iterable[str]
 
 def run_backend_many(backend, problem: Problem, points: list) -> list[Gradient]:
     """One backend's answers at many points, in one batch where it can."""
-    from diffcheck.checking.harness import run_backend
     if not hasattr(backend, "gradients"):
         return [run_backend(backend, problem, point) for point in points]
     try:

@@ -15,18 +15,39 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from diffcheck.language import engine
-from diffcheck.backends import BACKENDS, ERROR, OK, REFERENCE, SKIPPED, UNSUPPORTED, Gradient, Problem
+from diffcheck.backends import (
+    BACKENDS,
+    ERROR,
+    REFERENCE,
+    UNSUPPORTED,
+    Gradient,
+    Problem,
+    run_backend,
+)
 from diffcheck.errors import ExpressionError, PointError, ShapeError
-from diffcheck.language.expr import Apply, Expr, Var, evaluate, postorder, rounding_jitter, to_text, variables
+from diffcheck.language import engine
+from diffcheck.language.expr import (
+    Apply,
+    Expr,
+    Var,
+    evaluate,
+    postorder,
+    rounding_jitter,
+    to_text,
+    variables,
+)
 from diffcheck.language.parser import check_identifier, parse, parse_value
+from diffcheck.vocabulary import (
+    AGREE,
+    DISCREPANCY,
+    NONDIFFERENTIABLE,
+    OUTSIDE_DOMAIN,
+    VERDICTS,
+)
 
-#: The outcome names, in order of precedence when a check has several problems.
-AGREE, DISCREPANCY, NONDIFFERENTIABLE = "agree", "discrepancy", "nondifferentiable"
-OUTSIDE_DOMAIN = "outside_domain"
 #: Largest number of entries one variable may have.
 MAX_ENTRIES = 1_000_000
-OUTCOMES = (AGREE, DISCREPANCY, NONDIFFERENTIABLE, OUTSIDE_DOMAIN, UNSUPPORTED, ERROR)
+OUTCOMES = VERDICTS
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -228,16 +249,6 @@ def judge(problem: Problem, point, results: dict[str, Gradient], lazy: bool = Fa
                                  for name in provisional}}
         return judge(problem, point, precise, lazy)
     return result
-
-
-def run_backend(backend, problem: Problem, point) -> Gradient:
-    """One backend's answer; an exception inside a backend is that backend's outcome."""
-    try:
-        return backend.gradient(problem, point)
-    except MemoryError:
-        raise   # the case's outcome (resource_limit), not the method's
-    except Exception as err:  # noqa: BLE001 - any failure of a method is reported, not raised
-        return Gradient(backend.name, status=ERROR, reason=f"{type(err).__name__}: {err}")
 
 
 def active_nodes(problem: Problem) -> set[int]:

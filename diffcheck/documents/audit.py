@@ -11,20 +11,26 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from diffcheck.documents import claims
-from diffcheck.documents import scenarios
+from diffcheck.checking.harness import CheckResult
+from diffcheck.documents import claims, scenarios
 from diffcheck.documents.catalogue import Case, CaseFile, discover, load
-from diffcheck.documents.claims import REFUTED, CaseRun, Finding
+from diffcheck.documents.claims import CaseRun, Finding
 from diffcheck.errors import DiffcheckError
 from diffcheck.language.expr import variables
-from diffcheck.checking.harness import DISCREPANCY, ERROR, CheckResult
 
 CHECKERS = {**claims.CHECKERS, **scenarios.CHECKERS}
-CLEAN, FOUND, BAD_INPUT = 0, 1, 2
-FAILED = "error"   # a claim that could not be checked because of its own input
-#: How a case ended; every outcome but FINISHED leaves it unchecked, and counts as a problem.
-FINISHED, TIMEOUT, RESOURCE_LIMIT, WORKER_DIED = "finished", "timeout", "resource_limit", "worker_died"
-UNFINISHED = (TIMEOUT, RESOURCE_LIMIT, WORKER_DIED)
+from diffcheck.vocabulary import (  # noqa: F401
+    BAD_INPUT,
+    CLEAN,
+    FAILED,
+    FINISHED,
+    FOUND,
+    RESOURCE_LIMIT,
+    TIMEOUT,
+    UNFINISHED,
+    WORKER_DIED,
+    is_problem,
+)
 
 
 @dataclass
@@ -42,10 +48,10 @@ class CaseResult:
     def problems(self) -> int:
         """Refuted or unusable claims, cross-checks where the methods disagree, and
         a case that could not be checked to the end."""
-        return ((self.outcome != FINISHED)
-                + sum(f.status in (REFUTED, FAILED) for f in self.findings)
-                + sum(c.verdict in (DISCREPANCY, ERROR) for c in self.checks)
-                + sum(s.verdict in (DISCREPANCY, ERROR) for s in self.scenarios))
+        return (is_problem(self.outcome)
+                + sum(is_problem(f.status) for f in self.findings)
+                + sum(is_problem(c.verdict) for c in self.checks)
+                + sum(is_problem(s.verdict) for s in self.scenarios))
 
 
 @dataclass
@@ -113,13 +119,13 @@ class CheckingSettings:
 
     @classmethod
     def current(cls) -> "CheckingSettings":
-        from diffcheck.documents import codecases
         from diffcheck.checking import harness
+        from diffcheck.documents import codecases
         return cls(harness.TOLERANCES, codecases.imports_allowed())
 
     def apply(self) -> None:
-        from diffcheck.documents import codecases
         from diffcheck.checking import harness
+        from diffcheck.documents import codecases
         harness.TOLERANCES = self.tolerances
         codecases.allow_imports(self.allow_imports)
 

@@ -20,11 +20,12 @@ from typing import Any
 import jsonschema
 import numpy as np
 
+from diffcheck.checking.harness import normalise_point
+from diffcheck.documents.codecases import code_spec
+from diffcheck.documents.precision import claimed as read_claimed
 from diffcheck.errors import CaseFileError, DiffcheckError
 from diffcheck.language.expr import Expr, substitute
-from diffcheck.checking.harness import normalise_point
 from diffcheck.language.parser import parse
-from diffcheck.documents.precision import claimed as read_claimed
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 CASE_SUFFIX = ".toml"
@@ -212,7 +213,6 @@ def _build_case(raw: dict, shown: str, document: str) -> Case:
                 raw.get("expression", ""), None, point, [], [point], raw.get("batch_size"),
                 raw.get("dtype", "float64"))
     if "callable" in raw:
-        from diffcheck.documents.codecases import code_spec
         case.code = code_spec(raw, point, locate)
         return case
     for define, text in raw.get("define", {}).items():

@@ -8,41 +8,25 @@ and, for a refuted claim, the diagnoses the numbers support.  Scenarios
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 
+from diffcheck.checking.diagnosis import Context, Diagnosis, diagnose
+from diffcheck.checking.harness import (
+    DISCREPANCY,
+    NONDIFFERENTIABLE,
+    OUTSIDE_DOMAIN,
+    CheckResult,
+    check_expr,
+    make_problem,
+)
 from diffcheck.documents import equivalence
 from diffcheck.documents.catalogue import Case, Claim
-from diffcheck.checking.diagnosis import Context, Diagnosis, diagnose
-from diffcheck.language.engine import value_and_grad
-from diffcheck.language.expr import Var, apply_numpy, evaluate, fold
-from diffcheck.checking.harness import DISCREPANCY, NONDIFFERENTIABLE, OUTSIDE_DOMAIN, CheckResult, check_expr, make_problem
+from diffcheck.documents.findings import Finding
 from diffcheck.documents.precision import claimed as read_claimed
 from diffcheck.documents.precision import shows_as
-
-CONFIRMED, REFUTED, UNDECIDED = "confirmed", "refuted", "undecided"
-STATUSES = (CONFIRMED, REFUTED, UNDECIDED)
-
-
-@dataclass
-class Finding:
-    """The verdict on one checkable statement of a claim."""
-
-    claim: int             # the claim's number in its case
-    kind: str              # the claim's kind
-    subject: str           # what was compared, e.g. "d/dw1 at the case's point"
-    status: str
-    message: str           # one line
-    where: str = ""
-    quote: str = ""
-    claimed: str = ""      # as the document writes it
-    true: Any = None       # the reference value (array or float)
-    tolerance: Any = None  # half a unit of each claimed entry's last place
-    diagnoses: list[Diagnosis] = field(default_factory=list)
-    evidence: dict = field(default_factory=dict)
-    note: str = ""
+from diffcheck.language.engine import value_and_grad
+from diffcheck.language.expr import Var, apply_numpy, evaluate, fold
+from diffcheck.vocabulary import CONFIRMED, REFUTED, UNDECIDED  # noqa: F401
 
 
 class CaseRun:

@@ -18,7 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from diffcheck.documents.findings import Finding
 from diffcheck.errors import CaseFileError, DiffcheckError
+from diffcheck.usercode.callables import check, check_gradient_fn
+from diffcheck.vocabulary import AGREE, CONFIRMED, DISCREPANCY, REFUTED, UNDECIDED
 
 _allowed = False
 REFUSED = "refused"
@@ -74,7 +77,6 @@ def _inputs(case, spec):
 def check_code_case(case, result, started: float):
     """Check a case that names code: refused unless imports are allowed; else the
     callable's derivatives (or its hand-written gradient) checked at the case's point."""
-    from diffcheck.documents.claims import CONFIRMED, REFUTED, UNDECIDED, Finding
     spec = case.code
     subject = f"the case's code ({spec['callable']}" + (f", gradient {spec['gradient']})" if spec["gradient"] else ")")
     if not _allowed:
@@ -84,8 +86,6 @@ def check_code_case(case, result, started: float):
                                        quote=case.quote))
         result.seconds = time.perf_counter() - started
         return result
-    from diffcheck.usercode.callables import check, check_gradient_fn
-    from diffcheck.checking.harness import AGREE, DISCREPANCY
     directory = str(Path(case.path).resolve().parent)
     try:
         fn = resolve(spec["callable"], directory)

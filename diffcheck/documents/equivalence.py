@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from diffcheck.backends.symbolic import _exact, compile_formulas, symbol_array, to_float, to_sympy
+from diffcheck.backends.sympy_lowering import (
+    compile_formulas,
+    exact_rational,
+    symbol_array,
+    to_float,
+    to_sympy,
+)
 from diffcheck.language.expr import Expr, evaluate, to_text
 
 SPOT_POINTS = 8          # random points besides the case's own
@@ -69,6 +75,7 @@ def precise_value(tree: Expr, point) -> np.ndarray:
     """An expression's value computed exactly by SymPy and rounded at 30 digits;
     float64 when the exact computation is too large."""
     import sympy as sp
+
     from diffcheck.backends.symbolic import MAX_SCALAR_OPS
     if sum(np.size(v) for v in point.values()) > MAX_SCALAR_OPS // 100:
         return np.asarray(evaluate(tree, point), dtype=float)
@@ -83,7 +90,7 @@ def precise_value(tree: Expr, point) -> np.ndarray:
 def _exact_array(sp, value: np.ndarray) -> np.ndarray:
     out = np.empty(value.shape, dtype=object)
     for index in np.ndindex(*value.shape):
-        out[index] = _exact(sp, float(value[index]))
+        out[index] = exact_rational(sp, float(value[index]))
     return out
 
 

@@ -25,12 +25,12 @@ from __future__ import annotations
 import numpy as np
 
 from diffcheck.backends import BACKENDS, OK, SKIPPED, Problem
-from diffcheck.backends.symbolic import scalar_op_count
+from diffcheck.backends.sympy_lowering import scalar_op_count
+from diffcheck.checking.harness import make_problem, run_backend
 from diffcheck.errors import DiffcheckError
 from diffcheck.language.expr import Apply, Const, Var, evaluate, substitute, variables
-from diffcheck.checking.harness import make_problem, run_backend
 from diffcheck.language.ops import OPS
-from diffcheck.reports.records import number
+from diffcheck.plaindata import number
 
 SLICE_SAMPLES = 25         # odd: the middle sample is the case's point, exactly
 STEP_EXPONENTS = range(13)  # h = 10**-k

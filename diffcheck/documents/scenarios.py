@@ -14,10 +14,22 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from diffcheck.backends import BACKENDS, REFERENCE
-from diffcheck.documents.claims import REFUTED, CaseRun, Finding, compare_claimed, true_gradient
-from diffcheck.documents.catalogue import Claim
 from diffcheck.checking.diagnosis import Context
-from diffcheck.checking.harness import AGREE, DISCREPANCY, ERROR, make_problem, run_backend
+from diffcheck.checking.harness import (
+    AGREE,
+    DISCREPANCY,
+    ERROR,
+    make_problem,
+    run_backend,
+)
+from diffcheck.documents.catalogue import Claim
+from diffcheck.documents.claims import (
+    REFUTED,
+    CaseRun,
+    Finding,
+    compare_claimed,
+    true_gradient,
+)
 from diffcheck.documents.precision import claimed as read_claimed
 
 EPS = float(np.finfo(np.float64).eps)

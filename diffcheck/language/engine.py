@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from diffcheck.language.expr import Apply, Const, Expr, Var, apply_numpy, perturb_result, postorder
+from diffcheck.language.expr import (
+    Apply,
+    Const,
+    Expr,
+    Var,
+    apply_numpy,
+    perturb_result,
+    postorder,
+)
 
 
 class Tensor:

@@ -7,10 +7,9 @@ same reason every walk over a tree is iterative (:func:`postorder`, :func:`fold`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
-
 import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 

@@ -6,27 +6,10 @@ strings ``"nan"``, ``"inf"`` and ``"-inf"``; arrays become nested lists.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-
-def number(x):
-    """A float as JSON data: itself if finite, else its name as a string."""
-    x = float(x)
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return x
-
-
-def array(a):
-    """An array (or scalar) as nested lists of :func:`number`."""
-    a = np.asarray(a, dtype=float)
-    if a.ndim == 0:
-        return number(a)
-    return [array(row) for row in a]
+from diffcheck.plaindata import array, number  # noqa: F401 - re-exported for the report formats
+from diffcheck.vocabulary import BAD_INPUT, CLEAN, FOUND, is_problem
 
 
 def backend_record(gradient) -> dict:
@@ -124,7 +107,6 @@ def case_record(result) -> dict:
 
 def summary(cases: list, load_errors: list, complete: bool) -> dict:
     """Counts over case records; recomputable from them, so merged reports agree."""
-    from diffcheck.documents.audit import BAD_INPUT, CLEAN, FOUND
     claims = {s: 0 for s in ("confirmed", "refuted", "undecided", "error")}
     checks: dict[str, int] = {}
     scenarios: dict[str, int] = {}
@@ -139,8 +121,8 @@ def summary(cases: list, load_errors: list, complete: bool) -> dict:
             checks[c["verdict"]] = checks.get(c["verdict"], 0) + 1
         for s in case["scenarios"]:
             scenarios[s["verdict"]] = scenarios.get(s["verdict"], 0) + 1
-    problems = (claims["refuted"] + claims["error"] + checks.get("discrepancy", 0) + checks.get("error", 0)
-                + scenarios.get("discrepancy", 0) + scenarios.get("error", 0) + sum(unfinished.values()))
+    problems = sum(n for counts in (claims, checks, scenarios, unfinished)
+                   for word, n in counts.items() if is_problem(word))
     status = BAD_INPUT if load_errors else (FOUND if problems else CLEAN)
     return {"documents": len({c["document"] for c in cases}), "cases": len(cases), "claims": claims,
             "cross_checks": dict(sorted(checks.items())), "scenarios": dict(sorted(scenarios.items())),

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from diffcheck.checking.config import find_pyproject
+
 if TYPE_CHECKING:   # annotations only
     from diffcheck.documents.catalogue import Case, CaseFile
 
@@ -57,7 +59,6 @@ def parse_shard(text: str) -> Shard:
 def project_root(start: Path | None = None) -> Path:
     """The directory case paths are taken relative to: that of the nearest
     ``pyproject.toml`` above the working directory, else the working directory."""
-    from diffcheck.config import find_pyproject
     found = find_pyproject(start)
     return found.parent if found is not None else (start or Path.cwd()).resolve()
 
@@ -128,8 +129,8 @@ def fingerprint(keys: list[str], backends) -> str:
     """SHA-256 of what every shard of one audit shares: the whole case list in order,
     the methods, the tolerance settings and ``--allow-import``.  Shards that differ
     in it are not one audit."""
-    from diffcheck.documents import codecases
     from diffcheck.checking import harness
+    from diffcheck.documents import codecases
     shared = {"cases": keys, "backends": list(backends) if backends else None,
               "tolerances": dataclasses.asdict(harness.TOLERANCES),
               "allow_import": codecases.imports_allowed()}

@@ -29,8 +29,15 @@ from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
-from diffcheck.documents.audit import RESOURCE_LIMIT, TIMEOUT, WORKER_DIED, CaseResult, CheckingSettings, check_case
-from diffcheck.backends.symbolic import deep_recursion
+from diffcheck.backends.sympy_lowering import deep_recursion
+from diffcheck.documents.audit import (
+    RESOURCE_LIMIT,
+    TIMEOUT,
+    WORKER_DIED,
+    CaseResult,
+    CheckingSettings,
+    check_case,
+)
 from diffcheck.errors import DiffcheckError
 
 #: Imported once by the fork server, so that workers start with them loaded.

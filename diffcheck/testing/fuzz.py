@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, Verbosity, given, seed as hypothesis_seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
 
 from diffcheck.checking.harness import DISCREPANCY, ERROR, CheckResult
 from diffcheck.testing.strategies import ARRAYS, SCALARS, Drawn, problems

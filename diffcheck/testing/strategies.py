@@ -41,7 +41,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from diffcheck.language.bounds import Interval, bound
-from diffcheck.language.expr import Apply, Const, Expr, Var, postorder, to_text, variables as used_variables
+from diffcheck.language.expr import Apply, Const, Expr, Var, postorder, to_text
+from diffcheck.language.expr import variables as used_variables
 from diffcheck.language.ops import OPS, UNIQUE_OPS
 
 #: Shapes a variable may take: scalars only, or also a vector and a matrix whose

@@ -18,11 +18,32 @@ import numpy as np
 
 from diffcheck.backends.numeric import INITIAL_STEP
 from diffcheck.checking.diagnosis import Diagnosis, diagnose
+from diffcheck.checking.harness import (
+    AGREE,
+    DISCREPANCY,
+    ERROR,
+    NONDIFFERENTIABLE,
+    OUTSIDE_DOMAIN,
+    UNSUPPORTED,
+)
 from diffcheck.errors import CallableError, DiffcheckError, GradientMismatch
-from diffcheck.checking.harness import AGREE, DISCREPANCY, ERROR, NONDIFFERENTIABLE, OUTSIDE_DOMAIN, UNSUPPORTED
-from diffcheck.usercode.probes import (MAX_LOCATED, Candidate, Comparison, Line, Settings, Subject, Values, candidate_entries,
-                     compare_entries, default_rtol, kink_along, locate_output, numeric_entries, projected,
-                     signs)
+from diffcheck.usercode.probes import (
+    MAX_LOCATED,
+    Candidate,
+    Comparison,
+    Line,
+    Settings,
+    Subject,
+    Values,
+    candidate_entries,
+    compare_entries,
+    default_rtol,
+    kink_along,
+    locate_output,
+    numeric_entries,
+    projected,
+    signs,
+)
 
 DENSE_LIMIT = 64   # inputs with at most this many entries are checked entry by entry
 AUTOGRAD, FORWARD, HAND_WRITTEN, SYMBOLIC = "autograd", "forward", "grad_f", "symbolic"

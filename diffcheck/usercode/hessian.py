@@ -15,8 +15,8 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from diffcheck.usercode.callables import CallableCheck, Method, audit, options_of
 from diffcheck.errors import CallableError
+from diffcheck.usercode.callables import CallableCheck, Method, audit, options_of
 from diffcheck.usercode.probes import Candidate, Values
 from diffcheck.usercode.wrappers import TorchCode, parameter_names
 
@@ -113,7 +113,8 @@ def check_expr_hessian(expr: str, at: Mapping, wrt: Iterable[str] | None = None,
 def _symbolic_hessian(problem, point):
     """The Hessian (and its evaluation error bound) over the flat ``wrt`` entries."""
     from diffcheck.backends import Gradient
-    from diffcheck.backends.symbolic import SymbolicBackend, compile_formulas, to_float
+    from diffcheck.backends.symbolic import SymbolicBackend
+    from diffcheck.backends.sympy_lowering import compile_formulas, to_float
     compiled = SymbolicBackend().compile(problem, point)
     if isinstance(compiled, Gradient):
         return Method("symbolic", "unsupported", compiled.reason)

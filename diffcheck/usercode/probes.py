@@ -50,7 +50,7 @@ from typing import Callable
 
 import numpy as np
 
-from diffcheck.backends.numeric import EPS, INITIAL_STEP, Estimate, richardson
+from diffcheck.backends.numeric import INITIAL_STEP, Estimate, richardson
 
 ESTIMATE_SAFETY = 2.0    # times the Richardson table's own error estimate
 ROUNDING_SAFETY = 32.0   # times the candidate's rounding, measured against float64

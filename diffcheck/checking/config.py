@@ -29,6 +29,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from diffcheck.checking import harness
+from diffcheck.checking.harness import Tolerances
 from diffcheck.errors import DiffcheckError
 
 
@@ -86,7 +88,6 @@ def load_settings(start: Path | None = None) -> Settings:
             base = path.parent
             value = [_relative(base / v) for v in value] if key == "paths" else _relative(base / value)
         setattr(settings, key, value)
-    from diffcheck.checking.harness import Tolerances
     known = {f.name for f in dataclasses.fields(Tolerances)}
     for key, value in settings.tolerance.items():
         if key not in known:
@@ -118,5 +119,4 @@ def _relative(path: Path) -> str:
 
 def apply_tolerances(values: dict[str, float]) -> None:
     """Set the harness's tolerance multipliers (validated by :func:`load_settings`)."""
-    from diffcheck.checking import harness
     harness.TOLERANCES = dataclasses.replace(harness.Tolerances(), **{k: float(v) for k, v in values.items()})
