@@ -1,9 +1,12 @@
-"""The differentiation methods, each behind one small interface.
+"""The differentiation methods, each behind one small interface (:mod:`base`).
 
-A backend is an object with a ``name`` and a method
-``gradient(problem, point) -> Gradient``.  The harness loops over
-:data:`BACKENDS` and never special-cases one.  Modules that import heavy libraries
-(SymPy, torch) do so only when a gradient is first asked of them.
+Owns the four methods: ``symbolic`` (SymPy, evaluated in high precision: the
+reference), ``numeric`` (finite differences with Richardson extrapolation),
+``engine`` (diffcheck's reverse-mode engine) and ``torch``, the SymPy lowering
+they share (:mod:`sympy_lowering`, :mod:`chainrule`), and :data:`BACKENDS`.
+The checking layer loops over :data:`BACKENDS` and never special-cases one.
+Modules that need heavy libraries (SymPy, torch) import them only when a
+gradient is first asked of them.  Imports the language layer and below.
 """
 
 from __future__ import annotations
