@@ -129,9 +129,19 @@ def load(path: Path | str) -> CaseFile:
     # A file name that is not UTF-8 reaches Python with lone surrogates, which no
     # report can encode: show its odd bytes as \xNN instead.
     shown = os.fsencode(path).decode("utf-8", "backslashreplace")
-    result = CaseFile(shown)
     try:
         data = _read_toml(Path(path), shown)
+    except CaseFileError as err:
+        return CaseFile(shown, errors=[err])
+    return from_data(data, shown)
+
+
+def from_data(data: dict, shown: str) -> CaseFile:
+    """A case file's tables (as ``tomllib`` reads them, or as a document reader
+    extracts them) checked and built into cases; ``shown`` names the source in
+    every message.  Problems are collected in ``.errors``, never raised."""
+    result = CaseFile(shown)
+    try:
         _validate(data, _FILE_SCHEMA, shown, None)
     except CaseFileError as err:
         result.errors.append(err)
