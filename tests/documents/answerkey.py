@@ -215,8 +215,17 @@ def candidates(doc: KeyDocument, where: Where, cells: list[dict] | None) -> list
         # The same words can stand at several places (a printed tensor repeated):
         # the location decides between them when it can.
         here = [c for c in by_quote if location_matches(c, where, cells)]
-        return here or by_quote
+        return _nearest(here, where) or by_quote
     return [c for c in doc.claims if location_matches(c, where, cells)]
+
+
+def _nearest(claims: list[KeyClaim], where: Where) -> list[KeyClaim]:
+    """Of claims with the same words, the ones closest to the stated line (a repeated
+    printed tensor two lines apart must not be taken for its neighbour)."""
+    if where.line is None or len(claims) < 2:
+        return claims
+    best = min(abs(c.line - where.line) for c in claims)
+    return [c for c in claims if abs(c.line - where.line) == best]
 
 
 # ---------------------------------------------------------------- audit reports

@@ -95,3 +95,25 @@ def test_unread_passages_match_by_location_or_quote():
                                quote=r"-J_1(1) \approx -0.4401", reason="Bessel")
     s = score(doc, [], [by_line, by_quote])
     assert not s.unread_missing
+
+
+def _where(c):
+    return f"cell {c.cell}, line {c.line}" if c.cell is not None else f"{c.file}: line {c.line}"
+
+
+def test_a_tool_refuting_exactly_the_planted_claims_scores_perfectly():
+    for doc in DOCS.values():
+        unread = [SimpleNamespace(location=SimpleNamespace(path=doc.file, line=c.line,
+                                                           cell=None if c.cell is None else f"cell {c.cell}"),
+                                  quote=c.quote, reason="outside the language") for c in doc.unread()]
+        s = score(doc, [finding(_where(c), c.quote) for c in doc.claims if not c.right], unread)
+        assert (s.missed, s.false_alarms, s.unexplained, s.unread_missing) == ([], [], [], []), doc.file
+        assert len(s.found) == len(doc.mistakes())
+
+
+def test_a_tool_refuting_every_right_claim_finds_nothing_and_alarms_on_each():
+    for doc in DOCS.values():
+        right = [c for c in doc.claims if c.right and c.kind != "unread"]
+        s = score(doc, [finding(_where(c), c.quote) for c in right])
+        assert not s.found, doc.file
+        assert len(s.false_alarms) == len(right), doc.file
