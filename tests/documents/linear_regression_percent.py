@@ -71,4 +71,6 @@ print(w)
 # %% [markdown]
 # The gradient of the loss with respect to the predictions is
 # $\frac{\partial L}{\partial \hat y_i} = \frac{2}{3}(\hat y_i - y_i)$, which is
-# zero only when every prediction is exact.
+# zero only when every prediction is exact.  For a data set of any size $n$ the
+# same computation gives
+# $\frac{\partial L}{\partial w} = \frac{2}{n}\sum_{i=1}^{n} (w x_i + b - y_i)\, x_i$.

@@ -69,3 +69,14 @@ print(x.grad)  # tensor(0.1192)
 x = torch.tensor(-3.0, requires_grad=True)
 torch.nn.functional.leaky_relu(x, negative_slope=0.01).backward()
 print(x.grad)  # tensor(0.0100)
+
+# %%
+# The error function
+# ------------------
+#
+# GELU-style activations use :math:`\mathrm{erf}`, whose derivative is
+# :math:`\frac{2}{\sqrt{\pi}} e^{-x^2}`, about 1.1284 at :math:`x = 0`.
+
+x = torch.tensor(0.0, requires_grad=True)
+torch.special.erf(x).backward()
+print(x.grad)  # tensor(1.1284)
