@@ -80,7 +80,7 @@ def load_key(path: Path = KEY_PATH) -> list[KeyDocument]:
     for d in data["document"]:
         doc = KeyDocument(d["file"], d["format"])
         for c in d.get("claim", []):
-            doc.claims.append(KeyClaim(file=d["file"], **c))
+            doc.claims.append(KeyClaim(**{**c, "file": c.get("file", d["file"])}))
         docs.append(doc)
     return docs
 
