@@ -40,7 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DOCS_DIR = REPO / "tests" / "documents"
 sys.path[:0] = [str(REPO), str(DOCS_DIR)]      # this checkout's diffcheck, not an installed one
-import answerkey  # noqa: E402  (tests/documents/answerkey.py: the key and its matcher)
+import answerkey
 
 QUOTE_SIMILARITY = 0.6      # difflib ratio above which two quotes are the same passage
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -106,7 +106,7 @@ def audit(paths: list[Path], workdir: Path) -> tuple[dict | None, str]:
     out = Path(tempfile.mkdtemp(dir=workdir))
     run = subprocess.run([sys.executable, "-m", "diffcheck", "audit", *map(str, paths),
                           "--format", "json", "--report-dir", str(out), "-q"],
-                         cwd=REPO, capture_output=True, text=True)
+                         cwd=REPO, capture_output=True, text=True, check=False)
     report = out / "diffcheck-audit.json"
     return (json.loads(report.read_text(encoding="utf-8")) if report.exists() else None), run.stderr
 
@@ -218,7 +218,7 @@ def corpus_report(extract, workdir: Path, run_audit: bool) -> None:
     print("\n== Teaching-document corpus against expected.toml ==")
     key = answerkey.load_key()
     report = audit([d.path for d in key], workdir)[0] if run_audit else None
-    totals = dict(claims=0, located=0, mistakes=0, found=0, alarms=0, unexplained=0, unread=0, listed=0)
+    totals = {k: 0 for k in ("claims", "located", "mistakes", "found", "alarms", "unexplained", "unread", "listed")}
     for doc in key:
         ex, seconds = timed_extract(extract, doc.path)
         cells = answerkey.notebook_cells(doc.path) if doc.file.endswith(".ipynb") else None
@@ -243,9 +243,9 @@ def corpus_report(extract, workdir: Path, run_audit: bool) -> None:
             print(f"    unexplained: {f.get('where')} {f.get('quote', '')[:60]!r}: {f.get('message', '')[:100]}")
         for c in s.unread_missing:
             print(f"    not listed as unread: {c.describe()}")
-        for k, v in dict(claims=len(claims), located=len(located), mistakes=n_mistakes, found=len(s.found),
-                         alarms=len(s.false_alarms), unexplained=len(s.unexplained),
-                         unread=len(doc.unread()), listed=len(s.unread_listed)).items():
+        for k, v in {"claims": len(claims), "located": len(located), "mistakes": n_mistakes,
+                     "found": len(s.found), "alarms": len(s.false_alarms), "unexplained": len(s.unexplained),
+                     "unread": len(doc.unread()), "listed": len(s.unread_listed)}.items():
             totals[k] += v
     print(f"\ncorpus: claims located {totals['located']}/{totals['claims']}, "
           f"unread listed {totals['listed']}/{totals['unread']}"

@@ -200,10 +200,8 @@ def cell_matches(claim: KeyClaim, label: str | None, cells: list[dict] | None) -
 
 def location_matches(claim: KeyClaim, where: Where, cells: list[dict] | None) -> bool:
     if claim.cell is not None:
-        if not cell_matches(claim, where.cell, cells):
-            return False
         # In a notebook the line may count within the source or the output: the cell decides.
-        return True
+        return cell_matches(claim, where.cell, cells)
     return where.line is not None and abs(where.line - claim.line) <= LINE_SLACK
 
 

@@ -7,7 +7,6 @@ document is edited.
 from __future__ import annotations
 
 import pytest
-
 from answerkey import HERE, KEY_PATH, load_key, notebook_cells, text_at
 
 KEY = load_key()

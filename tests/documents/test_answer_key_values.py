@@ -11,7 +11,7 @@ import pytest
 
 sp = pytest.importorskip("sympy")
 
-from answerkey import load_key  # noqa: E402
+from answerkey import load_key
 
 x, y, w, u, v, x1, x2 = sp.symbols("x y w u v x1 x2")
 KEY = {(c.file, c.quote): c for d in load_key() for c in d.claims}

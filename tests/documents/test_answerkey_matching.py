@@ -61,7 +61,7 @@ def test_a_refutation_where_the_key_has_nothing_is_unexplained():
 
 def test_notebook_cells_match_by_index_index_plus_one_or_execution_count():
     doc = DOCS["autograd_basics.ipynb"]           # h'(1) = 5.4366 planted in cell 8 (In [5])
-    planted = [m for m, cs in doc.mistakes().items() if cs[0].cell == 8][0]
+    planted = next(m for m, cs in doc.mistakes().items() if cs[0].cell == 8)
     for label in ("cell 8", "cell 9", "In [5]"):
         assert planted in score(doc, [finding(f"{label}, line 1")]).found, label
     assert planted not in score(doc, [finding("In [4], line 1")]).found
