@@ -133,7 +133,8 @@ def _cubic(k: int) -> str:
     slope = 3 * a * x * x + b                     # d/dx (a x^3 + b x) = 3a x^2 + b
     return (
         f"## Section {k}: a cubic\n\n"
-        f"Let $f(x) = {a}x^3 + {b}x$.  Then $f'(x) = {3 * a}x^2 + {b}$ and at $x = {x}$ the slope is ${slope}$.\n\n"
+        f"Let $f(x) = {'' if a == 1 else a}x^3 + {b}x$.  Then $f'(x) = {3 * a}x^2 + {b}$ "
+        f"and at $x = {x}$ the slope is ${slope}$.\n\n"
         "```python\n"
         f"x = torch.tensor({x}.0, requires_grad=True)\n"
         f"f = {a} * x ** 3 + {b} * x\n"
