@@ -7,7 +7,6 @@ import json
 import re
 
 import pytest
-
 from answerkey import HERE
 
 _spec = importlib.util.spec_from_file_location("hostile_make", HERE / "hostile" / "make.py")
@@ -59,7 +58,7 @@ def test_the_long_markdown_is_40_kb_of_varied_sections(tmp_path):
 def test_the_long_markdown_values_follow_from_its_formulas(tmp_path):
     # f(x) = a x^3 + b x, f'(x) = 3a x^2 + b: recompute every stated slope.
     text = make.make_long_markdown(tmp_path).read_text()
-    sections = re.findall(r"f\(x\) = (\d*)x\^3 \+ (\d+)x\$.*?at \$x = (\d+)\$ the slope is \$(\d+)\$", text, re.S)
+    sections = re.findall(r"f\(x\) = (\d*)x\^3 \+ (\d+)x\$.*?at \$x = (\d+)\$ the slope is \$(\d+)\$", text, re.DOTALL)
     assert sections
     for a, b, x, slope in sections:
         a = int(a or 1)
