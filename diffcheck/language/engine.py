@@ -115,6 +115,9 @@ def _reverse(expr: Expr, forward: dict, needs: set, mode) -> dict:
     pending: dict[int, np.ndarray] = {}
     if id(expr) in needs:
         pending[id(expr)] = np.ones_like(forward[id(expr)])
+    # Not a fold: gradients flow from each node to its children, so a node is
+    # ready only after every node that uses it; the reversed post-order is such
+    # an order.
     for node in reversed(postorder(expr)):
         g = pending.pop(id(node), None)
         if g is None:
@@ -154,7 +157,7 @@ def value_and_grad(expr: Expr, values: dict[str, np.ndarray], wrt: list[str],
         if np.ndim(value) != 0:
             raise ValueError(f"value_and_grad needs a scalar output, got shape {np.shape(value)}")
         grads = _reverse(expr, forward, needs, mode)
-    return value, {name: grads.get(name, np.zeros_like(leaves[name])) for name in wrt}
+    return value, {name: grads[name] if name in grads else np.zeros_like(leaves[name]) for name in wrt}
 
 
 def values_and_grads(expr: Expr, stacked: dict[str, np.ndarray], wrt: list[str],
@@ -171,4 +174,4 @@ def values_and_grads(expr: Expr, stacked: dict[str, np.ndarray], wrt: list[str],
         if value.shape != (count,):
             raise ValueError(f"values_and_grads needs a scalar output, got shape {value.shape[1:]}")
         grads = _reverse(expr, forward, needs, mode)
-    return value, {name: grads.get(name, np.zeros_like(leaves[name])) for name in wrt}
+    return value, {name: grads[name] if name in grads else np.zeros_like(leaves[name]) for name in wrt}
