@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from diffcheck.backends.sympy_lowering import exact_rational
-from diffcheck.language.expr import Const, Var, postorder
-from diffcheck.language.ops import as_object_array
+from diffcheck.backends.sympy_lowering import sympy_form
+from diffcheck.language.expr import Var, fold
 
 
 class Program:
@@ -40,27 +39,26 @@ def derivative_program(sp, expr, symbols: dict, wrt: list[str], constant) -> Pro
 
     assignments = []
     partials: dict = {}        # intermediate symbol -> [(argument symbol, local derivative)]
-    built: dict[int, np.ndarray] = {}
-    for node in postorder(expr):
-        if isinstance(node, Var):
-            built[id(node)] = symbols[node.name]
-        elif isinstance(node, Const):
-            built[id(node)] = constant(node)
-        else:
-            params = {k: (_exact_param(sp, v)) for k, v in node.params.items()}
-            result = as_object_array(node.op.sympy(sp, *[built[id(a)] for a in node.args], **params))
-            out = np.empty(result.shape, dtype=object)
-            for index in np.ndindex(*result.shape):
-                entry = result[index] if isinstance(result[index], sp.Basic) else sp.Number(result[index])
-                if entry.is_Atom:
-                    out[index] = entry
-                    continue
-                name = sp.Dummy("t", real=True)
-                assignments.append((name, entry))
-                partials[name] = _local_partials(sp, entry)
-                out[index] = name
-            built[id(node)] = out
-    output = built[id(expr)][()]
+
+    def apply(node, args):
+        # One assignment per entry of the op's result that is not already an atom.
+        result = sympy_form(sp, node, args)
+        out = np.empty(result.shape, dtype=object)
+        for index in np.ndindex(*result.shape):
+            entry = result[index] if isinstance(result[index], sp.Basic) else sp.Number(result[index])
+            if entry.is_Atom:
+                out[index] = entry
+                continue
+            name = sp.Dummy("t", real=True)
+            assignments.append((name, entry))
+            partials[name] = _local_partials(sp, entry)
+            out[index] = name
+        return out
+
+    def leaf(node):
+        return symbols[node.name] if isinstance(node, Var) else constant(node)
+
+    output = fold(expr, leaf, apply)[()]
 
     adjoints: dict = {output: [sp.S.One]}
     for name, _ in reversed(list(assignments)):
@@ -94,6 +92,3 @@ def _local_partials(sp, entry) -> list:
             holding.setdefault(symbol, []).append(term)
     return [(s, sp.Add(*[t.diff(s) for t in terms])) for s, terms in holding.items()]
 
-
-def _exact_param(sp, value):
-    return exact_rational(sp, value) if isinstance(value, float) else value

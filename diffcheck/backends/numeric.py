@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from diffcheck.backends.base import Gradient
-from diffcheck.language.expr import Apply, Var, evaluate, postorder, rounding_jitter
-from diffcheck.language.ops import align_batch
+from diffcheck.language.expr import Apply, Var, evaluate, fold, postorder, rounding_jitter
+from diffcheck.language.op import align_batch
 
 EPS = np.finfo(np.float64).eps
 SUBNORMAL = float(np.finfo(np.float64).smallest_subnormal)
@@ -267,11 +267,8 @@ def stopped_values(problem, values, batch: bool = False) -> dict:
 
 def _varying_nodes(problem) -> set[int]:
     """Ids of the nodes with a variable below them: the others are constants."""
-    varying: set[int] = set()
-    for node in postorder(problem.expr):
-        if isinstance(node, Var) or (isinstance(node, Apply) and any(id(a) in varying for a in node.args)):
-            varying.add(id(node))
-    return varying
+    found = fold(problem.expr, lambda leaf: isinstance(leaf, Var), lambda node, args: any(args), keep=True)
+    return {key for key, varies in found.items() if varies}
 
 
 def _kinked_nodes(problem) -> list[Apply]:

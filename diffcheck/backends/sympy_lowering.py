@@ -17,7 +17,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from diffcheck.language.expr import Const, Var, evaluate, postorder
+from diffcheck.language.expr import Const, Var, evaluate, fold, postorder
 from diffcheck.language.ops import as_object_array, stop_gradient
 
 
@@ -69,6 +69,7 @@ def scalar_op_count(problem, point) -> int:
     """Roughly how many scalar SymPy operations building the expression takes."""
     values = evaluate(problem.expr, point, keep=True)
     total = 0
+    # A sum over the nodes in any order, not a lowering: no fold needed.
     for node in postorder(problem.expr):
         if isinstance(node, (Var, Const)):
             continue
@@ -84,16 +85,17 @@ def scalar_op_count(problem, point) -> int:
 def to_sympy(sp, root, symbols: dict) -> np.ndarray:
     """The expression as an object array of SymPy expressions over ``symbols``
     (variable name to object array of symbols, as from :func:`symbol_array`)."""
-    built = {}
-    for node in postorder(root):
-        if isinstance(node, Var):
-            built[id(node)] = symbols[node.name]
-        elif isinstance(node, Const):
-            built[id(node)] = constant_array(sp, node)
-        else:
-            params = {k: (exact_rational(sp, v) if isinstance(v, float) else v) for k, v in node.params.items()}
-            built[id(node)] = as_object_array(node.op.sympy(sp, *[built[id(a)] for a in node.args], **params))
-    return built[id(root)]
+    def leaf(node):
+        return symbols[node.name] if isinstance(node, Var) else constant_array(sp, node)
+
+    return fold(root, leaf, lambda node, args: sympy_form(sp, node, args))
+
+
+def sympy_form(sp, node, args) -> np.ndarray:
+    """One op's SymPy form over its arguments' object arrays, float parameters
+    (``alpha``) read as the exact binary numbers they are."""
+    params = {k: (exact_rational(sp, v) if isinstance(v, float) else v) for k, v in node.params.items()}
+    return as_object_array(node.op.sympy(sp, *args, **params))
 
 
 _FLAT = {"add", "sub", "mul", "neg"}
@@ -101,12 +103,13 @@ _FLAT = {"add", "sub", "mul", "neg"}
 
 def tree_depth(root) -> int:
     """Nesting depth as SymPy will see it: chains of + - * flatten into one node."""
-    depth: dict[int, int] = {}
-    for node in postorder(root):
-        flat = getattr(getattr(node, "op", None), "name", None) in _FLAT
-        depth[id(node)] = max((depth[id(c)] + (0 if flat and getattr(getattr(c, "op", None), "name", None)
-                                                in _FLAT else 1) for c in node.children), default=1)
-    return depth[id(root)]
+    def flat(node):
+        return getattr(getattr(node, "op", None), "name", None) in _FLAT
+
+    def apply(node, depths):
+        return max((d + (0 if flat(node) and flat(c) else 1) for c, d in zip(node.args, depths)), default=1)
+
+    return fold(root, lambda leaf: 1, apply)
 
 
 def renamed(sp, arguments, entries):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from diffcheck.backends.base import UNSUPPORTED, Gradient, failed
-from diffcheck.language.expr import Const, Var, postorder
+from diffcheck.language.expr import Var, fold
 
 
 def _torch():
@@ -21,16 +21,11 @@ def lower(torch, expr, leaves: dict, dtype=None):
     """The expression built from torch ops on the tensors ``leaves`` (name to
     tensor), its constants in ``dtype`` (default float64)."""
     dtype = dtype or torch.float64
-    built = {}
-    for node in postorder(expr):
-        if isinstance(node, Var):
-            built[id(node)] = leaves[node.name]
-        elif isinstance(node, Const):
-            built[id(node)] = torch.tensor(node.value, dtype=dtype)
-        else:
-            args = [built[id(a)] for a in node.args]
-            built[id(node)] = node.op.torch(torch, *args, **node.params)
-    return built[id(expr)]
+
+    def leaf(node):
+        return leaves[node.name] if isinstance(node, Var) else torch.tensor(node.value, dtype=dtype)
+
+    return fold(expr, leaf, lambda node, args: node.op.torch(torch, *args, **node.params))
 
 
 def batched_gradients(torch, problem, stacked: dict, dtype):

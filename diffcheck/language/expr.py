@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from diffcheck.language.op import apply_batched
+
 
 @dataclass(eq=False, frozen=True)
 class Var:
@@ -89,16 +91,22 @@ def _postorder(root: Expr) -> list[Expr]:
     return order
 
 
-def fold(root: Expr, leaf: Callable[[Expr], Any], apply: Callable[[Apply, list], Any]) -> Any:
+def fold(root: Expr, leaf: Callable[[Expr], Any], apply: Callable[[Apply, list], Any], *,
+         keep: bool = False) -> Any:
     """Evaluate a tree bottom-up: ``leaf(node)`` for leaves, ``apply(node, arg_results)``
-    for ops.  Shared subtrees are evaluated once."""
+    for ops.  Shared subtrees are evaluated once.  Returns the root's result, or
+    with ``keep=True`` every node's result by ``id(node)``.
+
+    Every lowering and evaluation of a tree is a fold (NumPy, SymPy, torch, the
+    chain-rule program, the engine's forward, interval bounds, text); it walks
+    :func:`postorder`, so a tree 100,000 nodes deep needs no recursion."""
     results: dict[int, Any] = {}
     for node in postorder(root):
         if isinstance(node, Apply):
             results[id(node)] = apply(node, [results[id(a)] for a in node.args])
         else:
             results[id(node)] = leaf(node)
-    return results[id(root)]
+    return results if keep else results[id(root)]
 
 
 def variables(root: Expr) -> list[str]:
@@ -167,21 +175,21 @@ def evaluate(root: Expr, values: dict[str, np.ndarray], *, keep: bool = False,
     over its arguments' absolute values.  Operands whose shapes an op cannot
     combine raise :class:`~diffcheck.errors.ShapeError`.
     """
-    results: dict[int, np.ndarray] = {}
+    def leaf(node):
+        if frozen and id(node) in frozen:
+            return frozen[id(node)]
+        if isinstance(node, Var):
+            return values[node.name]
+        return node.value[None] if batch else node.value
+
+    def apply(node, args):
+        if frozen and id(node) in frozen:
+            return frozen[id(node)]
+        value = apply_numpy(node, args, batch)
+        return value if perturb is None else perturb_result(node, value, args, perturb, batch)
+
     with np.errstate(all="ignore"):
-        for node in postorder(root):
-            if frozen and id(node) in frozen:
-                results[id(node)] = frozen[id(node)]
-            elif isinstance(node, Var):
-                results[id(node)] = values[node.name]
-            elif isinstance(node, Const):
-                results[id(node)] = node.value[None] if batch else node.value
-            else:
-                args = [results[id(a)] for a in node.args]
-                results[id(node)] = apply_numpy(node, args, batch)
-                if perturb is not None:
-                    results[id(node)] = perturb_result(node, results[id(node)], args, perturb, batch)
-    return results if keep else results[id(root)]
+        return fold(root, leaf, apply, keep=keep)
 
 
 def perturb_result(node: Apply, value, args: list, perturb: Callable, batch: bool = False):
@@ -224,7 +232,6 @@ def apply_numpy(node: Apply, args: list, batch: bool = False) -> np.ndarray:
     shape mistakes reported against the op."""
     try:
         if batch:
-            from diffcheck.language.ops import apply_batched
             return np.asarray(apply_batched(node.op, args, node.params))
         return np.asarray(node.op.numpy(*args, **node.params))
     except (ValueError, IndexError, np.exceptions.AxisError) as err:
@@ -243,14 +250,12 @@ def substitute(root: Expr, definitions: dict[str, Expr]) -> Expr:
     """
     if not definitions:
         return root
-    rebuilt: dict[int, Expr] = {}
-    for node in postorder(root):
-        if isinstance(node, Var):
-            rebuilt[id(node)] = definitions.get(node.name, node)
-        elif isinstance(node, Const):
-            rebuilt[id(node)] = node
-        else:
-            args = tuple(rebuilt[id(a)] for a in node.args)
-            changed = any(new is not old for new, old in zip(args, node.args))
-            rebuilt[id(node)] = Apply(node.op, args, node.params, node.column) if changed else node
-    return rebuilt[id(root)]
+
+    def leaf(node):
+        return definitions.get(node.name, node) if isinstance(node, Var) else node
+
+    def apply(node, args):
+        changed = any(new is not old for new, old in zip(args, node.args))
+        return Apply(node.op, tuple(args), node.params, node.column) if changed else node
+
+    return fold(root, leaf, apply)

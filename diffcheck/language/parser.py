@@ -15,12 +15,13 @@ import keyword
 import math
 import re
 import warnings
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import numpy as np
 
 from diffcheck.errors import ExpressionError, ShapeError
 from diffcheck.language.expr import Apply, Const, Var
+from diffcheck.language.op import Op
 from diffcheck.language.ops import CONSTANTS, OPS
 
 #: Limits that keep a hostile or mistaken expression from exhausting the machine.
@@ -79,12 +80,15 @@ def check_identifier(name: str, what: str = "variable name") -> str:
     return name
 
 
-def parse(text: str, variables: Iterable[str] = (), *, where: str = "expression"):
+def parse(text: str, variables: Iterable[str] = (), *, where: str = "expression",
+          ops: Mapping[str, Op] | None = None):
     """Parse ``text`` into an expression tree.
 
     ``variables`` are the names the user declares; they win over the constants
-    ``pi`` and ``e`` and over any meaning a library gives the name.  Raises
-    :class:`ExpressionError` naming ``where`` and the column of the problem.
+    ``pi`` and ``e`` and over any meaning a library gives the name.  ``ops`` is
+    the registry op names are read from (default :data:`OPS`; see
+    :func:`diffcheck.language.ops.extended`).  Raises :class:`ExpressionError`
+    naming ``where`` and the column of the problem.
     """
     declared = {check_identifier(v) for v in variables}
     if not isinstance(text, str):
@@ -109,7 +113,7 @@ def parse(text: str, variables: Iterable[str] = (), *, where: str = "expression"
     except (ValueError, RecursionError, MemoryError) as err:
         reason = "nested too deeply" if isinstance(err, RecursionError) else type(err).__name__
         raise ExpressionError(f"expression cannot be read: {reason}", text=text, where=where) from None
-    return _Builder(text.strip(), declared, where).build(tree.body)
+    return _Builder(text.strip(), declared, where, OPS if ops is None else ops).build(tree.body)
 
 
 def _check_ascii(text: str, where: str) -> None:
@@ -123,7 +127,8 @@ def _check_ascii(text: str, where: str) -> None:
 
 
 class _Builder:
-    def __init__(self, text: str, declared: set[str], where: str):
+    def __init__(self, text: str, declared: set[str], where: str, ops: Mapping[str, Op]):
+        self.ops = ops
         self.text = text
         self.declared = declared
         self.where = where
@@ -143,7 +148,9 @@ class _Builder:
 
     def build(self, root: ast.AST):
         # Iterative post-order walk: a left-deep chain such as x+x+...+x must not hit
-        # Python's recursion limit.
+        # Python's recursion limit.  A walk of Python's syntax tree, not of an
+        # Expr, so not expr.fold: it also counts nodes as it first meets them, to
+        # refuse an oversized text before building any of it.
         self._check_depth(root)
         built: dict[int, object] = {}
         stack: list[tuple[ast.AST, bool]] = [(root, False)]
@@ -177,8 +184,8 @@ class _Builder:
             return [node.left, node.right]
         if isinstance(node, ast.UnaryOp) and type(node.op) in (ast.USub, ast.UAdd):
             return [node.operand]
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in OPS:
-            arity = OPS[node.func.id].arity
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.ops:
+            arity = self.ops[node.func.id].arity
             return [a for a in node.args[:arity] if not isinstance(a, ast.Starred)]
         return []
 
@@ -190,13 +197,13 @@ class _Builder:
             name = _BINARY[type(node.op)]
             if name == "pow":
                 self._check_exponent(node.right, args[1])
-            return Apply(OPS[name], tuple(args), {}, column)
+            return Apply(self.ops[name], tuple(args), {}, column)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.UAdd):
                 return args[0]
             if type(node.op) not in _UNARY:
                 raise self.fail(f"operator '{_SYMBOL.get(type(node.op), '?')}' is not supported", node)
-            return Apply(OPS["neg"], tuple(args), {}, column)
+            return Apply(self.ops["neg"], tuple(args), {}, column)
         if isinstance(node, ast.Call):
             return self._call(node, args)
         if isinstance(node, ast.Name):
@@ -217,7 +224,7 @@ class _Builder:
             return Var(name, self.column(node))
         if name in CONSTANTS:
             return Const(np.asarray(CONSTANTS[name]), name, self.column(node))
-        if name in OPS:
+        if name in self.ops:
             raise self.fail(f"'{name}' is a function; call it as {name}(...)", node)
         raise self.fail(f"unknown name '{name}' (declare it as a variable, e.g. --at {name}=1)", node)
 
@@ -230,9 +237,9 @@ class _Builder:
         name = func.id
         if name.startswith("__"):
             raise self.fail(f"names starting with '__' are not allowed: '{name}'", func)
-        if name not in OPS:
+        if name not in self.ops:
             raise self.fail(f"unknown function '{name}'", func)
-        op = OPS[name]
+        op = self.ops[name]
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.fail("starred arguments are not allowed", arg)
@@ -341,7 +348,7 @@ def parse_value(text: str, *, where: str = "value"):
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise ExpressionError(f"cannot read {text[:40]!r} as a number or a list of numbers",
                               where=where) from None
-    builder = _Builder(text.strip(), set(), where)
+    builder = _Builder(text.strip(), set(), where, OPS)
     if isinstance(node, ast.List):
         return builder._literal(node)
     return builder._signed_number(node, "a value must be a number or a list of numbers")

@@ -14,7 +14,7 @@ How points stay in every op's domain without filtering: :func:`expressions`
 first gives each variable a shape and a box (every entry lies in ``[-3, 3]``, or
 in ``[0.25, 4]`` for a positive one), then builds the tree bottom-up with
 ``hypothesis.strategies.recursive``, knowing the bounds of every subtree
-(:mod:`diffcheck.language.bounds`).  An op is chosen only among those whose domain holds
+(each op record's interval rule, ``Op.interval``).  An op is chosen only among those whose domain holds
 on the whole box (``log`` of a subtree bounded below by 0.05, a divisor bounded
 away from zero), so :func:`points` can draw any values from the boxes.
 
@@ -40,9 +40,10 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from diffcheck.language.bounds import Interval, bound
-from diffcheck.language.expr import Apply, Const, Expr, Var, postorder, to_text
+from diffcheck.language.bounds import Interval
+from diffcheck.language.expr import Apply, Const, Expr, Var, fold, to_text
 from diffcheck.language.expr import variables as used_variables
+from diffcheck.language.op import Op
 from diffcheck.language.ops import OPS, UNIQUE_OPS
 
 #: Shapes a variable may take: scalars only, or also a vector and a matrix whose
@@ -91,20 +92,28 @@ class _Node:
     bounds: Interval
 
 
-def _op_names(ops: Optional[Iterable[str]]) -> list[str]:
+def _op_records(ops: Optional[Iterable]) -> list[Op]:
+    """The records to draw from: names looked up in :data:`OPS`, records as given."""
     if ops is None:
-        return [op.name for op in UNIQUE_OPS]
+        return [op for op in UNIQUE_OPS if op.interval is not None]
     if isinstance(ops, str):
         raise InvalidArgument(f"ops must be a list of op names, got the string {ops!r}")
-    names = []
-    for name in ops:
-        if name not in OPS:
-            raise InvalidArgument(f"unknown op {name!r}; choose from "
-                                  f"{', '.join(op.name for op in UNIQUE_OPS)}")
-        names.append(OPS[name].name)
-    if not names:
+    records = []
+    for item in ops:
+        if isinstance(item, Op):
+            op = item
+        elif item in OPS:
+            op = OPS[item]
+        else:
+            raise InvalidArgument(f"unknown op {item!r}; choose from "
+                                  f"{', '.join(op.name for op in UNIQUE_OPS)}, or give an Op record")
+        if op.interval is None:
+            raise InvalidArgument(f"op {op.name!r} has no interval rule, so points in its "
+                                  "domain cannot be drawn; give its record an interval")
+        records.append(op)
+    if not records:
         raise InvalidArgument("ops is empty: give at least one op name")
-    return list(dict.fromkeys(names))
+    return list(dict.fromkeys(records))
 
 
 def _check_variables(variables: Sequence[str]) -> list[str]:
@@ -127,12 +136,11 @@ def _leaves(signature: dict) -> st.SearchStrategy:
 
 
 def _params(op, arg_shapes) -> st.SearchStrategy:
-    if op.name in ("sum", "mean") and len(arg_shapes[0]) == 2:
-        return st.sampled_from([{"axis": None}, {"axis": 0}, {"axis": 1}])
-    return st.just(dict(op.params))
+    choices = op.parameter_choices(arg_shapes)
+    return st.just(choices[0]) if len(choices) == 1 else st.sampled_from(choices)
 
 
-def _first_applicable(group: list[str], start: int, args: list[_Node]):
+def _first_applicable(group: tuple, start: int, args: list[_Node]):
     """The first op of ``group``, from position ``start`` on (wrapping round),
     whose domain holds on ``args``, or None.
 
@@ -140,8 +148,8 @@ def _first_applicable(group: list[str], start: int, args: list[_Node]):
     apply: so a shrink that simplifies an argument (``tanh(cosh(x))`` to
     ``tanh(x)``) keeps the op whenever it still applies."""
     for offset in range(len(group)):
-        op = OPS[group[(start + offset) % len(group)]]
-        if bound(op.name, [a.bounds for a in args], dict(op.params)) is not None:
+        op = group[(start + offset) % len(group)]
+        if op.bound([a.bounds for a in args], dict(op.params)) is not None:
             return op
     return None
 
@@ -154,30 +162,32 @@ def _apply(draw, children, group: tuple, arity: int) -> _Node:
     if op is None:
         return args[0]   # nothing applies to these bounds: keep the first argument
     params = draw(_params(op, [a.bounds.shape for a in args]))
-    result = bound(op.name, [a.bounds for a in args], params)
+    result = op.bound([a.bounds for a in args], params)
     if result is None:   # an axis the argument does not have
         params = dict(op.params)
-        result = bound(op.name, [a.bounds for a in args], params)
+        result = op.bound([a.bounds for a in args], params)
     return _Node(Apply(op, tuple(a.tree for a in args), params), result)
 
 
-def _extend(names: tuple):
-    groups = {1: tuple(n for n in names if OPS[n].arity == 1),
-              2: tuple(n for n in names if OPS[n].arity == 2)}
+def _extend(ops: tuple):
+    # Ops grouped by arity, so each draw builds exactly the arguments its op takes.
+    groups: dict[int, tuple] = {}
+    for op in ops:
+        groups[op.arity] = groups.get(op.arity, ()) + (op,)
 
     def extend(children):
-        return st.one_of(*[_apply(children, group, arity) for arity, group in groups.items() if group])
+        return st.one_of(*[_apply(children, groups[arity], arity) for arity in sorted(groups)])
 
     return extend
 
 
 @functools.lru_cache(maxsize=512)
-def _trees(signature: tuple, names: tuple, max_leaves: int, shapes: tuple) -> st.SearchStrategy:
+def _trees(signature: tuple, ops: tuple, max_leaves: int, shapes: tuple) -> st.SearchStrategy:
     """The recursive strategy of trees over one signature, built once: building a
     strategy costs far more than drawing from it.  (``shapes`` is only part of
     the key: a tree's leaves are shared by the trees drawn with the same key, and
     a tree remembers the shapes it was drawn for.)"""
-    return st.recursive(_leaves(dict(signature)), _extend(names), max_leaves=max_leaves)
+    return st.recursive(_leaves(dict(signature)), _extend(ops), max_leaves=max_leaves)
 
 
 def _scalar_root(node: _Node, signature: dict) -> _Node:
@@ -187,10 +197,10 @@ def _scalar_root(node: _Node, signature: dict) -> _Node:
         name = next(iter(signature))
         shape, box = signature[name]
         tree = Apply(OPS["add"], (tree, Var(name)), {})
-        bounds = bound("add", [bounds, Interval(box.lo, box.hi, shape)], {})
+        bounds = OPS["add"].bound([bounds, Interval(box.lo, box.hi, shape)], {})
     if bounds.shape:
         tree = Apply(OPS["sum"], (tree,), {"axis": None})
-        bounds = bound("sum", [bounds], {"axis": None}) or Interval(-np.inf, np.inf)
+        bounds = OPS["sum"].bound([bounds], {"axis": None}) or Interval(-np.inf, np.inf)
     return _Node(tree, bounds)
 
 
@@ -199,17 +209,19 @@ def _signature(draw, names: tuple, shapes: tuple, boxes: tuple) -> dict:
     return {name: (draw(st.sampled_from(shapes)), draw(st.sampled_from(boxes))) for name in names}
 
 
-def expressions(ops: Optional[Iterable[str]] = None, variables: Sequence[str] = ("x", "y"),
+def expressions(ops: Optional[Iterable] = None, variables: Sequence[str] = ("x", "y"),
                 max_leaves: int = 8, shapes: Sequence[tuple] = ARRAYS,
                 boxes: Sequence[Interval] = (SIGNED, POSITIVE)) -> st.SearchStrategy:
     """Strategy of scalar expression trees (:mod:`diffcheck.language.expr` nodes) over ``ops``
-    (names from :data:`diffcheck.language.ops.OPS`; default: all) and ``variables``, with at
+    (names from :data:`diffcheck.language.ops.OPS`, or :class:`~diffcheck.language.op.Op`
+    records from any registry; default: every registered op with an interval rule)
+    and ``variables``, with at
     most ``max_leaves`` leaves.  Each variable takes one of ``shapes`` (default:
     scalar, a 3-vector or a 2x3 matrix; :data:`SCALARS` for scalars only); a
     non-scalar result is summed.  Each variable's entries lie in one of ``boxes``
     (:class:`~diffcheck.language.bounds.Interval`), which decide the ops that apply to it.
     Use :func:`points` to draw points for a tree."""
-    names = _op_names(ops)
+    records = _op_records(ops)
     variable_names = _check_variables(variables)
     if max_leaves < 1:
         raise InvalidArgument(f"max_leaves must be at least 1, got {max_leaves}")
@@ -221,14 +233,14 @@ def expressions(ops: Optional[Iterable[str]] = None, variables: Sequence[str] = 
     boxes = tuple(boxes)
     if not boxes or not all(isinstance(b, Interval) and b.lo < b.hi for b in boxes):
         raise InvalidArgument(f"boxes must be Intervals with lo < hi, got {boxes!r}")
-    return _expressions(tuple(names), tuple(variable_names), max_leaves, tuple(shapes), boxes)
+    return _expressions(tuple(records), tuple(variable_names), max_leaves, tuple(shapes), boxes)
 
 
 @st.composite
-def _expressions(draw, names: tuple, variable_names: tuple, max_leaves: int, shapes: tuple,
+def _expressions(draw, ops: tuple, variable_names: tuple, max_leaves: int, shapes: tuple,
                  boxes: tuple) -> Expr:
     signature = draw(_signature(variable_names, shapes, boxes))
-    node = draw(_trees(tuple(signature.items()), names, max_leaves, shapes))
+    node = draw(_trees(tuple(signature.items()), ops, max_leaves, shapes))
     node = _scalar_root(node, signature)
     _SIGNATURES[node.tree] = signature, max(math.prod(shape) for shape in shapes)
     return node.tree
@@ -283,21 +295,18 @@ def _signature_of(expr: Expr) -> dict:
 def _bounds_of(expr: Expr, signature: dict) -> Optional[Interval]:
     """The bounds of an existing tree over the signature's boxes, or None when an
     op's domain does not hold there."""
-    found: dict[int, Interval] = {}
-    for node in postorder(expr):
+    def leaf(node):
         if isinstance(node, Var):
             shape, box = signature[node.name]
-            found[id(node)] = Interval(box.lo, box.hi, shape)
-        elif isinstance(node, Const):
-            value = np.asarray(node.value, dtype=float)
-            found[id(node)] = Interval(float(value.min()), float(value.max()), value.shape,
-                                       exact=value.ndim == 0)
-        else:
-            result = bound(node.op.name, [found[id(a)] for a in node.args], node.params)
-            if result is None:
-                return None
-            found[id(node)] = result
-    return found[id(expr)]
+            return Interval(box.lo, box.hi, shape)
+        value = np.asarray(node.value, dtype=float)
+        return Interval(float(value.min()), float(value.max()), value.shape, exact=value.ndim == 0)
+
+    def apply(node, args):
+        # None (outside a domain) propagates to the root.
+        return None if None in args else node.op.bound(args, node.params)
+
+    return fold(expr, leaf, apply)
 
 
 def points(expr: Expr, kink_heavy: bool = False) -> st.SearchStrategy:
@@ -335,7 +344,7 @@ _TIE, _TIE_HEAVY = st.booleans(), st.sampled_from([True, True, False])
 _NUDGE = st.sampled_from((0.0,) + NEAR)
 
 
-def problems(ops: Optional[Iterable[str]] = None, variables: Sequence[str] = ("x", "y"),
+def problems(ops: Optional[Iterable] = None, variables: Sequence[str] = ("x", "y"),
              max_leaves: int = 8, shapes: Sequence[tuple] = ARRAYS,
              kink_heavy: bool = False) -> st.SearchStrategy:
     """Strategy of :class:`Drawn` problems: an expression from :func:`expressions`
