@@ -18,13 +18,24 @@ one point.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from diffcheck.backends import BACKENDS, ERROR, REFERENCE, Gradient, Problem, run_backend
+from diffcheck.backends import (
+    BACKENDS,
+    ERROR,
+    REFERENCE,
+    Gradient,
+    Problem,
+    run_backend,
+)
 from diffcheck.checking.problems import make_problem, normalise_point
-from diffcheck.checking.tolerances import DEFAULT_TOLERANCES, Tolerances, comparison_tolerance
+from diffcheck.checking.tolerances import (
+    DEFAULT_TOLERANCES,
+    Tolerances,
+    comparison_tolerance,
+)
 from diffcheck.checking.verdict import CheckResult, judge
 from diffcheck.errors import PointError
 from diffcheck.language.expr import Expr, evaluate

@@ -12,9 +12,17 @@ as the harness's public face: the input made ready
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
-from diffcheck.backends import BACKENDS, ERROR, REFERENCE, UNSUPPORTED, Gradient, Problem, run_backend  # noqa: F401
+from diffcheck.backends import (  # noqa: F401
+    BACKENDS,
+    ERROR,
+    REFERENCE,
+    UNSUPPORTED,
+    Gradient,
+    Problem,
+    run_backend,
+)
 from diffcheck.checking.batch import check_points
 from diffcheck.checking.problems import (  # noqa: F401
     COMPILED_KEPT,

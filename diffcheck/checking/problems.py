@@ -6,7 +6,7 @@ and the one cache of compiled forms every check of a run shares.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -73,7 +73,7 @@ def make_problem(expr: str | Expr, point: Mapping[str, np.ndarray],
 
 #: How many expressions' compiled forms a run keeps (least recently used dropped).
 COMPILED_KEPT = 64
-_COMPILED: "OrderedDict[tuple, tuple]" = OrderedDict()
+_COMPILED: OrderedDict[tuple, tuple] = OrderedDict()
 
 
 def forget_compiled() -> None:

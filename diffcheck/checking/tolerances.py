@@ -11,8 +11,8 @@ in pyproject.toml makes one); nothing here is set by a run.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from diffcheck.backends import BACKENDS, ERROR, REFERENCE, UNSUPPORTED, Gradient, Problem, run_backend
+from diffcheck.backends import (
+    BACKENDS,
+    ERROR,
+    REFERENCE,
+    UNSUPPORTED,
+    Gradient,
+    Problem,
+    run_backend,
+)
 from diffcheck.checking.tolerances import (
     DEFAULT_TOLERANCES,
     Tolerances,

@@ -14,7 +14,7 @@ differentiated), such as :class:`~diffcheck.backends.base.Problem`.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
