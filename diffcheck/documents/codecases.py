@@ -23,7 +23,7 @@ from diffcheck.checking.tolerances import DEFAULT_TOLERANCES, Tolerances
 from diffcheck.documents.findings import Finding
 from diffcheck.errors import CaseFileError, DiffcheckError
 from diffcheck.usercode.callables import check, check_gradient_fn
-from diffcheck.vocabulary import AGREE, CONFIRMED, DISCREPANCY, REFUTED, UNDECIDED
+from diffcheck.vocabulary import AGREE, CONFIRMED, DISCREPANCY, ERROR, FAILED, REFUTED, UNDECIDED, UNSUPPORTED
 
 REFUSED = "refused"
 
@@ -75,7 +75,7 @@ def check_code_case(case, result, started: float, allow_imports: bool = False,
     if not allow_imports:
         message = (f"{REFUSED}: {case.locate('field callable')} names Python code ({spec['callable']}); "
                    "diffcheck imports code only with --allow-import, so nothing was imported or run")
-        result.findings.append(Finding(0, "callable", subject, "error", message, where=case.where,
+        result.findings.append(Finding(0, "callable", subject, FAILED, message, where=case.where,
                                        quote=case.quote))
         result.seconds = time.perf_counter() - started
         return result
@@ -90,13 +90,13 @@ def check_code_case(case, result, started: float, allow_imports: bool = False,
         else:
             checked = check(fn, *inputs, wrt=positions, names=names, tolerances=tolerances)
     except DiffcheckError as err:
-        status, message, evidence = "error", str(err), {}
+        status, message, evidence = FAILED, str(err), {}
     except Exception as err:  # noqa: BLE001 - user code failing to import is this case's outcome
-        status, message, evidence = "error", f"importing the code failed: {type(err).__name__}: {err}", {}
+        status, message, evidence = FAILED, f"importing the code failed: {type(err).__name__}: {err}", {}
     else:
         status = {AGREE: CONFIRMED, DISCREPANCY: REFUTED}.get(checked.verdict, UNDECIDED)
-        if checked.verdict in ("error", "unsupported"):
-            status = "error"
+        if checked.verdict in (ERROR, UNSUPPORTED):
+            status = FAILED
         message = checked.message().replace("\n", "; ")
         evidence = {"verdict": checked.verdict, "mode": checked.mode, "evaluations": checked.evaluations,
                     "worst": checked.worst.describe() if checked.worst else ""}
