@@ -84,8 +84,6 @@ class CheckResult:
         return self.verdict in (AGREE, NONDIFFERENTIABLE, OUTSIDE_DOMAIN)
 
 
-
-
 def judge(problem: Problem, point, results: dict[str, Gradient], lazy: bool = False,
           tolerances: Tolerances = DEFAULT_TOLERANCES) -> CheckResult:
     """The verdict on one point from every method's answer there.
@@ -146,8 +144,6 @@ def _sides_differ(one_sided) -> str:
     return ""
 
 
-
-
 def _label(name: str, index: tuple) -> str:
     return f"{name}{list(index) if index else ''}"
 
@@ -171,8 +167,6 @@ def float64_overflow(reference: Gradient, problem: Problem, grad_rounding) -> st
                     f"step (extended precision does not; {reference.backend} gives "
                     f"{float(exact[index]):.6g})")
     return ""
-
-
 
 
 def _worst(reference: Gradient, candidate: Gradient, name: str | None, rounding,
