@@ -102,17 +102,14 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, 
     from rich.console import Console
 
     from diffcheck.backends import BACKENDS
-    from diffcheck.checking.config import apply_tolerances, load_settings
-    from diffcheck.documents.audit import load_all
+    from diffcheck.checking.config import load_settings, tolerances_of
+    from diffcheck.documents.audit import CheckingSettings, load_all
     from diffcheck.reports.records import audit_record
     from diffcheck.reports.writer import DEFAULT_FORMATS, prepare_directory
     from diffcheck.scale import interrupts
 
     settings = load_settings()
-    apply_tolerances(settings.tolerance)
-    if allow_import:
-        from diffcheck.documents.codecases import allow_imports
-        allow_imports()
+    checking = CheckingSettings(tolerances_of(settings), bool(allow_import))
     backends = list(backends) or settings.backends
     for name in backends or ():
         if name not in BACKENDS:
@@ -142,7 +139,7 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, 
         selection = None
         if shard:
             from diffcheck.scale.shards import select
-            selection = select(files, shard, backends)
+            selection = select(files, shard, backends, settings=checking)
             files = selection.files
             if not quiet:
                 errors.print(f"shard {shard}: {len(selection.positions)} of the {selection.total} cases",
@@ -152,7 +149,7 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, 
             executor = DaskExecutor(scheduler)   # connects now: an unreachable cluster fails before the work
         total = sum(len(f.cases) for f in files)
         profiles = bool("html" in formats and report_dir)
-        result = _run_with_progress(files, backends, total, errors, quiet, profiles, executor)
+        result = _run_with_progress(files, backends, total, errors, quiet, profiles, executor, checking)
         caught.hold()   # what finished is reported, whatever signal comes now
         record = audit_record(result)
         if selection:
@@ -182,7 +179,7 @@ def _report(record, report_dir, formats, quiet, errors) -> None:
                 errors.print(f"wrote {path}", markup=False, highlight=False)
 
 
-def _run_with_progress(files, backends, total, console, quiet, profiles, executor=None):
+def _run_with_progress(files, backends, total, console, quiet, profiles, executor=None, checking=None):
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -191,9 +188,11 @@ def _run_with_progress(files, backends, total, console, quiet, profiles, executo
         TimeElapsedColumn,
     )
 
-    from diffcheck.documents.audit import run_audit
+    from diffcheck.documents.audit import DEFAULT_SETTINGS, run_audit
+    checking = checking or DEFAULT_SETTINGS
     if quiet:
-        return run_audit(files, backends, profiles=bool(profiles), executor=executor)
+        return run_audit(files, backends, profiles=bool(profiles), executor=executor,
+                         settings=checking)
     if not console.is_terminal:
         # A log (CI) gets a line per case where a terminal gets a progress bar.
         done = iter(range(1, total + 1))
@@ -203,7 +202,8 @@ def _run_with_progress(files, backends, total, console, quiet, profiles, executo
                 if result.outcome == "finished" else result.outcome
             console.print(f"[{next(done)}/{total}] {case.id}: {outcome}", markup=False, highlight=False)
 
-        return run_audit(files, backends, progress=log, profiles=bool(profiles), executor=executor)
+        return run_audit(files, backends, progress=log, profiles=bool(profiles), executor=executor,
+                         settings=checking)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("checking cases", total=total)
@@ -211,7 +211,8 @@ def _run_with_progress(files, backends, total, console, quiet, profiles, executo
         def advance(case, result):
             progress.update(task, advance=1, description=f"checking {case.name[:40]}")
 
-        return run_audit(files, backends, progress=advance, profiles=bool(profiles), executor=executor)
+        return run_audit(files, backends, progress=advance, profiles=bool(profiles), executor=executor,
+                         settings=checking)
 
 
 @main.command()

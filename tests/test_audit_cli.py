@@ -8,7 +8,6 @@ import pytest
 from click.testing import CliRunner
 
 import diffcheck.documents.audit
-from diffcheck.checking import harness
 from diffcheck.cli import main
 
 FAST = ["--backend", "engine", "--backend", "numeric"]
@@ -66,7 +65,6 @@ def work(tmp_path, monkeypatch):
     (directory / "wrong.toml").write_text(WRONG)
     (directory / "broken.toml").write_text(BROKEN)
     monkeypatch.chdir(directory)
-    monkeypatch.setattr(harness, "TOLERANCES", harness.TOLERANCES)   # the audit resets it
     return directory
 
 

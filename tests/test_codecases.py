@@ -6,7 +6,6 @@ import pytest
 from click.testing import CliRunner
 
 from diffcheck.cli import main
-from diffcheck.documents.codecases import allow_imports
 
 MODULE = '''
 import pathlib
@@ -32,7 +31,6 @@ def case_dir(tmp_path):
     (tmp_path / "sentinel_module.py").write_text(MODULE)
     (tmp_path / "c.toml").write_text(CASES)
     yield tmp_path
-    allow_imports(False)
 
 
 def _findings(directory):

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from diffcheck.checking import harness
 from diffcheck.reports import jsonreport
 from diffcheck.documents.audit import load_all, run_audit
 from diffcheck.cli import main
@@ -81,7 +80,6 @@ def test_a_shard_checked_on_a_cluster_knows_its_cases_places(cluster, tmp_path, 
     """Results come back as copies made by the worker; the shard record still
     places each case in the whole audit."""
     from diffcheck.scale.shards import Shard, select
-    monkeypatch.setattr(harness, "TOLERANCES", harness.TOLERANCES)
     result = CliRunner().invoke(main, ["audit", str(DOCUMENT), "-q", "--shard", "1/2", "--backend", "engine",
                                        "--report-dir", str(tmp_path), "--format", "json",
                                        "--executor", "dask", "--scheduler", cluster.scheduler_address],
@@ -96,16 +94,11 @@ def test_a_shard_checked_on_a_cluster_knows_its_cases_places(cluster, tmp_path, 
 def test_allow_import_reaches_the_worker(cluster, tmp_path, monkeypatch):
     (tmp_path / "dask_sentinel_module.py").write_text(MODULE)
     (tmp_path / "code.toml").write_text(CODE_CASE)
-    monkeypatch.setattr(harness, "TOLERANCES", harness.TOLERANCES)
     args = ["audit", str(tmp_path / "code.toml"), "-q", "--report-dir", str(tmp_path / "r"), "--format", "json",
             "--executor", "dask", "--scheduler", cluster.scheduler_address]
-    try:
-        refused = CliRunner().invoke(main, args, catch_exceptions=False)
-        assert refused.exit_code == 1 and not (tmp_path / "IMPORTED").exists()
-        checked = CliRunner().invoke(main, [*args, "--allow-import"], catch_exceptions=False)
-    finally:
-        from diffcheck.documents.codecases import allow_imports
-        allow_imports(False)
+    refused = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert refused.exit_code == 1 and not (tmp_path / "IMPORTED").exists()
+    checked = CliRunner().invoke(main, [*args, "--allow-import"], catch_exceptions=False)
     # The worker, a process of its own, imported the module: the setting travelled with the case.
     assert (tmp_path / "IMPORTED").exists()
     [finding] = json.loads((tmp_path / "r" / jsonreport.FILENAME).read_text())["cases"][0]["findings"]

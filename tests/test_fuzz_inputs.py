@@ -173,7 +173,7 @@ def test_a_gigantic_array_is_refused_before_any_work():
 
 def test_a_gigantic_array_in_a_case_file_names_file_and_case(tmp_path, monkeypatch):
     # The limit lowered to 100 so that the test stays fast: a 10 x 11 matrix exceeds it.
-    monkeypatch.setattr("diffcheck.checking.harness.MAX_ENTRIES", 100)
+    monkeypatch.setattr("diffcheck.checking.problems.MAX_ENTRIES", 100)
     row = "[" + "0," * 11 + "]"
     path = tmp_path / "doc.toml"
     path.write_text('format = 1\ndocument = "d"\n[[case]]\nname = "big"\nwhere = "w"\n'

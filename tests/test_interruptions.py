@@ -22,7 +22,6 @@ from click.testing import CliRunner
 from reliability_cases import COMMAND, LINE, SLOW, SQUARE, VECTOR, case_file, environment
 
 import diffcheck.documents.audit
-from diffcheck.checking import harness
 from diffcheck.reports import jsonreport
 from diffcheck.cli import main
 from diffcheck.reports.writer import ReportError, write_reports
@@ -41,7 +40,6 @@ def work(tmp_path, monkeypatch):
     (tmp_path / "a.toml").write_text(case_file(SQUARE, VECTOR, document="a.txt"))
     (tmp_path / "b.toml").write_text(case_file(LINE, document="b.txt"))
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(harness, "TOLERANCES", harness.TOLERANCES)   # the audit resets it
     return tmp_path
 
 

@@ -10,7 +10,6 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from diffcheck.checking import harness
 from diffcheck.reports import jsonreport
 from diffcheck.cli import main
 from test_audit_cli import BROKEN, WRONG   # a broken file; d/dy (2*y + 1) claimed to be 3
@@ -46,7 +45,6 @@ def audited(directory: Path, formats, shards: int) -> list[int]:
     """Audit the project at ``directory`` whole and in ``shards`` shards: the exit statuses."""
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(directory)
-        patch.setattr(harness, "TOLERANCES", harness.TOLERANCES)   # the audit resets it
         chosen = [option for name in formats for option in ("--format", name)]
         statuses = [invoke("audit", "-q", "--report-dir", "whole", *chosen).exit_code]
         for index in range(1, shards + 1):

@@ -10,7 +10,6 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from diffcheck.checking import harness
 from diffcheck.reports import jsonreport
 from diffcheck.documents.audit import load_all
 from diffcheck.cli import main
@@ -139,7 +138,6 @@ def test_a_shard_report_says_which_shard_it_is(tmp_path, monkeypatch):
     project = _project(tmp_path / "p", [])
     (project / "cases" / "small.toml").write_text(SMALL)
     monkeypatch.chdir(project)
-    monkeypatch.setattr(harness, "TOLERANCES", harness.TOLERANCES)   # the audit resets it
     expected = select(load_all(["cases"]), Shard(2, 3))
     result = CliRunner().invoke(main, ["audit", "--shard", "2/3", "--report-dir", "out",
                                        "--format", "json", "--format", "md", "--format", "junit",
@@ -176,9 +174,8 @@ def _slices(files, count) -> dict[int, set]:
 
 
 def test_shards_of_one_audit_share_a_fingerprint_that_its_settings_change(monkeypatch):
-    import dataclasses
-
-    from diffcheck.documents.codecases import allow_imports
+    from diffcheck.checking.tolerances import Tolerances
+    from diffcheck.documents.audit import CheckingSettings
     monkeypatch.chdir(ROOT)
     files = load_all(["cases"])
     fingerprints = {select(files, Shard(index, 3)).fingerprint for index in (1, 2, 3)}
@@ -186,12 +183,8 @@ def test_shards_of_one_audit_share_a_fingerprint_that_its_settings_change(monkey
     [same] = fingerprints
     assert select(files, Shard(1, 3), backends=["engine", "torch"]).fingerprint != same
     assert select(files[:2], Shard(1, 3)).fingerprint != same
-    monkeypatch.setattr(harness, "TOLERANCES", dataclasses.replace(harness.TOLERANCES, floor_ulps=64.0))
-    assert select(files, Shard(1, 3)).fingerprint != same
-    monkeypatch.undo()
-    monkeypatch.chdir(ROOT)
-    try:
-        allow_imports(True)
-        assert select(files, Shard(1, 3)).fingerprint != same
-    finally:
-        allow_imports(False)
+    wider = CheckingSettings(Tolerances(floor_ulps=64.0))
+    assert select(files, Shard(1, 3), settings=wider).fingerprint != same
+    assert select(files, Shard(1, 3), settings=CheckingSettings(allow_imports=True)).fingerprint != same
+    # The defaults are the settings of an audit given none.
+    assert select(files, Shard(1, 3), settings=CheckingSettings()).fingerprint == same

@@ -29,8 +29,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from diffcheck.checking import harness
-from diffcheck.checking.harness import Tolerances
+from diffcheck.checking.tolerances import Tolerances, tolerances_from
 from diffcheck.errors import DiffcheckError
 
 
@@ -117,6 +116,8 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def apply_tolerances(values: dict[str, float]) -> None:
-    """Set the harness's tolerance multipliers (validated by :func:`load_settings`)."""
-    harness.TOLERANCES = dataclasses.replace(harness.Tolerances(), **{k: float(v) for k, v in values.items()})
+def tolerances_of(settings: Settings) -> Tolerances:
+    """The tolerance multipliers these settings give (the defaults, with the
+    ``[tool.diffcheck.tolerance]`` values validated by :func:`load_settings`):
+    a value to pass to the checks, not a setting of the process."""
+    return tolerances_from(settings.tolerance)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from diffcheck.checking.harness import CheckResult
+from diffcheck.checking.tolerances import DEFAULT_TOLERANCES, Tolerances
 from diffcheck.documents import claims, scenarios
 from diffcheck.documents.catalogue import Case, CaseFile, discover, load
 from diffcheck.documents.claims import CaseRun, Finding
@@ -76,18 +77,35 @@ class AuditResult:
         return FOUND if any(c.problems for c in self.cases) else CLEAN
 
 
+@dataclass(frozen=True)
+class CheckingSettings:
+    """The settings a case's check depends on: the tolerance multipliers
+    (``[tool.diffcheck.tolerance]``) and whether code that cases name may be
+    imported (``--allow-import``).  A value passed down to every check, by the
+    in-process executor, the worker pool and the Dask executor alike (it pickles),
+    never process-wide state: two audits in one process cannot see each other's."""
+
+    tolerances: Tolerances = DEFAULT_TOLERANCES
+    allow_imports: bool = False
+
+
+#: What a check uses when no settings are given: default tolerances, no imports.
+DEFAULT_SETTINGS = CheckingSettings()
+
+
 def load_all(paths: Iterable) -> list[CaseFile]:
     return [load(path) for path in discover(paths)]
 
 
-def check_case(case: Case, backends=None, profiles: bool = False) -> CaseResult:
-    """Cross-check the case at each of its points, then check each claim; with
-    ``profiles``, also compute the data the HTML report plots."""
+def check_case(case: Case, backends=None, profiles: bool = False,
+               settings: CheckingSettings = DEFAULT_SETTINGS) -> CaseResult:
+    """Cross-check the case at each of its points, then check each claim, under
+    ``settings``; with ``profiles``, also compute the data the HTML report plots."""
     started = time.perf_counter()
     if case.code is not None:
         from diffcheck.documents.codecases import check_code_case
-        return check_code_case(case, CaseResult(case), started)
-    run = CaseRun(case, backends)
+        return check_code_case(case, CaseResult(case), started, settings.allow_imports, settings.tolerances)
+    run = CaseRun(case, backends, settings.tolerances)
     result = CaseResult(case)
     for point in case.points:
         try:
@@ -108,41 +126,20 @@ def check_case(case: Case, backends=None, profiles: bool = False) -> CaseResult:
     return result
 
 
-@dataclass(frozen=True)
-class CheckingSettings:
-    """The process-wide settings a case's check depends on (the tolerances of
-    ``[tool.diffcheck]``, ``--allow-import``), captured in the audit process and
-    applied in a worker process or on a cluster before it checks cases."""
-
-    tolerances: object
-    allow_imports: bool
-
-    @classmethod
-    def current(cls) -> "CheckingSettings":
-        from diffcheck.checking import harness
-        from diffcheck.documents import codecases
-        return cls(harness.TOLERANCES, codecases.imports_allowed())
-
-    def apply(self) -> None:
-        from diffcheck.checking import harness
-        from diffcheck.documents import codecases
-        harness.TOLERANCES = self.tolerances
-        codecases.allow_imports(self.allow_imports)
-
-
 class InProcess:
     """The executor that checks cases one after another in this process.
 
-    An executor has one method, ``run(cases, backends, profiles)``, yielding
-    ``(index, CaseResult)`` pairs in any order as cases finish; the audit puts
+    An executor has one method, ``run(cases, backends, profiles, settings)``,
+    yielding ``(index, CaseResult)`` pairs in any order as cases finish, every
+    case checked under ``settings`` (a :class:`CheckingSettings`); the audit puts
     results back in case order, so reports do not depend on the executor.
     """
 
-    def run(self, cases: list[Case], backends, profiles: bool):
+    def run(self, cases: list[Case], backends, profiles: bool, settings: CheckingSettings = DEFAULT_SETTINGS):
         for index, case in enumerate(cases):
             started = time.perf_counter()
             try:
-                yield index, check_case(case, backends, profiles)
+                yield index, check_case(case, backends, profiles, settings)
             except MemoryError as err:
                 reason = f"ran out of memory: {type(err).__name__}: {err}"
                 yield index, CaseResult(case, outcome=RESOURCE_LIMIT, reason=reason,
@@ -151,14 +148,15 @@ class InProcess:
 
 def run_audit(files: list[CaseFile], backends=None,
               progress: Callable[[Case, CaseResult], None] | None = None,
-              profiles: bool = False, executor=None) -> AuditResult:
-    """Check every loaded case; ``progress`` is called after each.  Interrupted by
-    Ctrl-C, it returns what finished, marked incomplete."""
+              profiles: bool = False, executor=None,
+              settings: CheckingSettings = DEFAULT_SETTINGS) -> AuditResult:
+    """Check every loaded case under ``settings``; ``progress`` is called after
+    each.  Interrupted by Ctrl-C, it returns what finished, marked incomplete."""
     audit = AuditResult(files=files, started=time.time())
     clock = time.perf_counter()
     cases = [case for case_file in files for case in case_file.cases]
     finished: dict[int, CaseResult] = {}
-    results = (executor or InProcess()).run(cases, backends, profiles)
+    results = (executor or InProcess()).run(cases, backends, profiles, settings)
     try:
         for index, result in results:
             finished[index] = result

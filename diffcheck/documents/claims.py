@@ -19,6 +19,7 @@ from diffcheck.checking.harness import (
     check_expr,
     make_problem,
 )
+from diffcheck.checking.tolerances import DEFAULT_TOLERANCES, Tolerances
 from diffcheck.documents import equivalence
 from diffcheck.documents.catalogue import Case, Claim
 from diffcheck.documents.findings import Finding
@@ -32,9 +33,10 @@ from diffcheck.vocabulary import CONFIRMED, REFUTED, UNDECIDED  # noqa: F401
 class CaseRun:
     """One case being checked: cross-check results cached by expression, point and wrt."""
 
-    def __init__(self, case: Case, backends=None):
+    def __init__(self, case: Case, backends=None, tolerances: Tolerances = DEFAULT_TOLERANCES):
         self.case = case
         self.backends = backends
+        self.tolerances = tolerances
         self.checks: list[CheckResult] = []
         self.scenarios: list = []   # ScenarioCheck records, from diffcheck.documents.scenarios
         self.memo: dict = {}        # scenario runs shared by claims that describe the same run
@@ -49,7 +51,8 @@ class CaseRun:
             # values: the case's points (and a descent's steps) share one compilation.
             shapes = tuple(sorted(problem.shapes.items()))
             problem.cache = self._compiled.setdefault((id(tree), shapes, tuple(problem.wrt)), problem.cache)
-            result = check_expr(tree, point, wrt, backends=self.backends, problem=problem)
+            result = check_expr(tree, point, wrt, backends=self.backends, problem=problem,
+                                tolerances=self.tolerances)
             self._cache[key] = result
             self.checks.append(result)
         return self._cache[key]

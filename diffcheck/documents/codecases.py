@@ -4,8 +4,9 @@
 Naming code in a case file must never be enough to run it: an untrusted file
 would then run arbitrary code on the machine that audits it.  So the loader only
 records the names (:func:`code_spec`); :func:`check_code_case` imports them only
-after :func:`allow_imports` was called (``diffcheck audit --allow-import``), and
-otherwise reports the case as refused without importing anything.  Modules are
+when its caller passes the permission (``diffcheck audit --allow-import``, carried
+by :class:`~diffcheck.documents.audit.CheckingSettings`), and otherwise reports
+the case as refused without importing anything.  Modules are
 looked up first in the case file's own directory.
 """
 
@@ -18,23 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from diffcheck.checking.tolerances import DEFAULT_TOLERANCES, Tolerances
 from diffcheck.documents.findings import Finding
 from diffcheck.errors import CaseFileError, DiffcheckError
 from diffcheck.usercode.callables import check, check_gradient_fn
-from diffcheck.vocabulary import AGREE, CONFIRMED, DISCREPANCY, REFUTED, UNDECIDED
+from diffcheck.vocabulary import AGREE, CONFIRMED, DISCREPANCY, ERROR, FAILED, REFUTED, UNDECIDED, UNSUPPORTED
 
-_allowed = False
 REFUSED = "refused"
-
-
-def allow_imports(allowed: bool = True) -> None:
-    """Let :func:`check_code_case` import the code cases name (process-wide)."""
-    global _allowed
-    _allowed = allowed
-
-
-def imports_allowed() -> bool:
-    return _allowed
 
 
 def code_spec(raw: dict, point: dict, locate) -> dict:
@@ -74,15 +65,17 @@ def _inputs(case, spec):
     return inputs, [names.index(k) for k in wrt], names
 
 
-def check_code_case(case, result, started: float):
-    """Check a case that names code: refused unless imports are allowed; else the
-    callable's derivatives (or its hand-written gradient) checked at the case's point."""
+def check_code_case(case, result, started: float, allow_imports: bool = False,
+                    tolerances: Tolerances = DEFAULT_TOLERANCES):
+    """Check a case that names code: refused unless ``allow_imports``; else the
+    callable's derivatives (or its hand-written gradient) checked at the case's
+    point with ``tolerances``."""
     spec = case.code
     subject = f"the case's code ({spec['callable']}" + (f", gradient {spec['gradient']})" if spec["gradient"] else ")")
-    if not _allowed:
+    if not allow_imports:
         message = (f"{REFUSED}: {case.locate('field callable')} names Python code ({spec['callable']}); "
                    "diffcheck imports code only with --allow-import, so nothing was imported or run")
-        result.findings.append(Finding(0, "callable", subject, "error", message, where=case.where,
+        result.findings.append(Finding(0, "callable", subject, FAILED, message, where=case.where,
                                        quote=case.quote))
         result.seconds = time.perf_counter() - started
         return result
@@ -93,17 +86,17 @@ def check_code_case(case, result, started: float):
         if spec["gradient"]:
             grad_f = resolve(spec["gradient"], directory)
             checked = check_gradient_fn(fn, grad_f, *inputs, wrt=positions, names=names,
-                                        batch_size=case.batch_size)
+                                        batch_size=case.batch_size, tolerances=tolerances)
         else:
-            checked = check(fn, *inputs, wrt=positions, names=names)
+            checked = check(fn, *inputs, wrt=positions, names=names, tolerances=tolerances)
     except DiffcheckError as err:
-        status, message, evidence = "error", str(err), {}
+        status, message, evidence = FAILED, str(err), {}
     except Exception as err:  # noqa: BLE001 - user code failing to import is this case's outcome
-        status, message, evidence = "error", f"importing the code failed: {type(err).__name__}: {err}", {}
+        status, message, evidence = FAILED, f"importing the code failed: {type(err).__name__}: {err}", {}
     else:
         status = {AGREE: CONFIRMED, DISCREPANCY: REFUTED}.get(checked.verdict, UNDECIDED)
-        if checked.verdict in ("error", "unsupported"):
-            status = "error"
+        if checked.verdict in (ERROR, UNSUPPORTED):
+            status = FAILED
         message = checked.message().replace("\n", "; ")
         evidence = {"verdict": checked.verdict, "mode": checked.mode, "evaluations": checked.evaluations,
                     "worst": checked.worst.describe() if checked.worst else ""}

@@ -7,10 +7,10 @@ one process.  Dask is an optional extra (``pip install "diffcheck[dask]"``) and
 is imported only here, only when this executor is used.
 
 What travels: a case pickles as plain data (ops by name), a result as plain data
-and SymPy expressions.  The settings that live in this process (the tolerance
-multipliers of ``[tool.diffcheck.tolerance]``, and ``--allow-import``) travel
-with every task and are set on the worker before the case is checked, so a
-worker needs no configuration of its own.  Workers need diffcheck (and, for cases
+and SymPy expressions.  The audit's settings (the tolerance multipliers of
+``[tool.diffcheck.tolerance]``, and ``--allow-import``) travel with every task
+and are passed to the check on the worker, so a worker needs no configuration
+of its own.  Workers need diffcheck (and, for cases
 that name Python code, that code) importable; checking is single-threaded
 Python, so workers with one thread each (``dask worker ADDRESS --nthreads 1
 --nworkers N``) use the cores best.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 
-from diffcheck.documents.audit import CheckingSettings, check_case
+from diffcheck.documents.audit import DEFAULT_SETTINGS, CheckingSettings, check_case
 from diffcheck.errors import DiffcheckError
 
 #: Seconds to wait for the scheduler to answer before giving up.
@@ -62,11 +62,10 @@ class DaskExecutor:
             raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: {reason}") from None
         self._owned = True
 
-    def run(self, cases, backends, profiles: bool):
+    def run(self, cases, backends, profiles: bool, settings: CheckingSettings = DEFAULT_SETTINGS):
         """Yield ``(index, CaseResult)`` as the cluster finishes cases; unfinished
         tasks are cancelled if the caller stops early (Ctrl-C included)."""
         distributed = _distributed()
-        settings = CheckingSettings.current()
         run_id = uuid.uuid4().hex[:8]
         futures = {}
         try:
@@ -94,6 +93,5 @@ class DaskExecutor:
 
 
 def check_on_worker(case, backends, profiles: bool, settings: CheckingSettings):
-    """:func:`~diffcheck.documents.audit.check_case` on a worker, under the submitting process's settings."""
-    settings.apply()
-    return check_case(case, backends, profiles)
+    """:func:`~diffcheck.documents.audit.check_case` on a worker, under the audit's settings."""
+    return check_case(case, backends, profiles, settings)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from diffcheck.checking.config import find_pyproject
+from diffcheck.documents.audit import DEFAULT_SETTINGS, CheckingSettings
 
 if TYPE_CHECKING:   # annotations only
     from diffcheck.documents.catalogue import Case, CaseFile
@@ -110,8 +111,10 @@ class Selection:
         return [case for case_file in self.files for case in case_file.cases]
 
 
-def select(files: list[CaseFile], shard: Shard, backends=None, root: Path | None = None) -> Selection:
-    """This shard's cases of ``files``; every file keeps its load errors."""
+def select(files: list[CaseFile], shard: Shard, backends=None, root: Path | None = None,
+           settings: CheckingSettings = DEFAULT_SETTINGS) -> Selection:
+    """This shard's cases of ``files``; every file keeps its load errors.
+    ``backends`` and ``settings`` are the audit's, for the fingerprint."""
     root = project_root() if root is None else root
     everything = [case for case_file in files for case in case_file.cases]
     keys = [case_key(case, root) for case in everything]
@@ -122,17 +125,15 @@ def select(files: list[CaseFile], shard: Shard, backends=None, root: Path | None
         chosen.append(dataclasses.replace(case_file, cases=[c for c, m in zip(case_file.cases, taken) if m]))
         place += len(case_file.cases)
     positions = [place for place, m in enumerate(mine) if m]
-    return Selection(shard, chosen, len(everything), fingerprint(keys, backends), positions)
+    return Selection(shard, chosen, len(everything), fingerprint(keys, backends, settings), positions)
 
 
-def fingerprint(keys: list[str], backends) -> str:
+def fingerprint(keys: list[str], backends, settings: CheckingSettings = DEFAULT_SETTINGS) -> str:
     """SHA-256 of what every shard of one audit shares: the whole case list in order,
     the methods, the tolerance settings and ``--allow-import``.  Shards that differ
     in it are not one audit."""
-    from diffcheck.checking import harness
-    from diffcheck.documents import codecases
     shared = {"cases": keys, "backends": list(backends) if backends else None,
-              "tolerances": dataclasses.asdict(harness.TOLERANCES),
-              "allow_import": codecases.imports_allowed()}
+              "tolerances": dataclasses.asdict(settings.tolerances),
+              "allow_import": settings.allow_imports}
     return hashlib.sha256(json.dumps(shared, sort_keys=True).encode("utf-8", "surrogateescape")).hexdigest()
 

@@ -31,6 +31,7 @@ from multiprocessing.connection import wait
 
 from diffcheck.backends.sympy_lowering import deep_recursion
 from diffcheck.documents.audit import (
+    DEFAULT_SETTINGS,
     RESOURCE_LIMIT,
     TIMEOUT,
     WORKER_DIED,
@@ -75,7 +76,7 @@ def _receive(conn):
 
 @dataclass
 class WorkerSettings:
-    """What a worker needs from the audit process's state, sent once at start-up."""
+    """What a worker needs to know of the audit, sent once at start-up."""
 
     backends: list | None
     profiles: bool
@@ -87,7 +88,6 @@ def _serve(conn, settings: WorkerSettings) -> None:
     """A worker's life: check the cases sent until told to stop or the audit is gone."""
     # Ctrl-C reaches the whole process group; the audit process decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    settings.checking.apply()
     _load_libraries()
     if settings.memory_mb:
         _limit_memory(settings.memory_mb)
@@ -101,7 +101,7 @@ def _serve(conn, settings: WorkerSettings) -> None:
             return
         index, case = message
         try:
-            result = check_case(case, settings.backends, settings.profiles)
+            result = check_case(case, settings.backends, settings.profiles, settings.checking)
             _send(conn, ("done", index, result))
         except MemoryError as err:
             _send(conn, ("memory", index, f"{type(err).__name__}: {err}".rstrip(": ")))
@@ -218,10 +218,10 @@ class WorkerPool:
         """Case index to the process id of the worker checking it, now."""
         return {w.index: w.process.pid for w in self._workers if w.index is not None}
 
-    def run(self, cases, backends, profiles: bool):
+    def run(self, cases, backends, profiles: bool, checking: CheckingSettings = DEFAULT_SETTINGS):
         ctx = context()
         settings = WorkerSettings(list(backends) if backends else None, bool(profiles), self.memory_mb,
-                                  CheckingSettings.current())
+                                  checking)
         pending = deque(range(len(cases)))
         try:
             for _ in range(min(self.jobs, len(cases))):

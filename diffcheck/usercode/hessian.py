@@ -16,8 +16,10 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from diffcheck.errors import CallableError
-from diffcheck.usercode.callables import CallableCheck, Method, audit, options_of
-from diffcheck.usercode.probes import Candidate, Values
+from diffcheck.usercode.callables import audit, options_of
+from diffcheck.usercode.verdict import CallableCheck, Method
+from diffcheck.usercode.entries import Values
+from diffcheck.usercode.probes import Candidate
 from diffcheck.usercode.wrappers import TorchCode, parameter_names
 
 DOUBLE_BACKWARD, FORWARD_OVER_REVERSE = "double backward", "forward-over-reverse"

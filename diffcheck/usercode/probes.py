@@ -45,16 +45,19 @@ the cached evaluations along that entry's line) names the output entry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
 from diffcheck.backends.numeric import INITIAL_STEP, Estimate, richardson
+from diffcheck.checking.tolerances import DEFAULT_TOLERANCES, Tolerances
 
-ESTIMATE_SAFETY = 2.0    # times the Richardson table's own error estimate
-ROUNDING_SAFETY = 32.0   # times the candidate's rounding, measured against float64
-RTOL_ULPS = 16.0         # default relative floor, in units of the code's own epsilon
+# The multipliers are the harness's (:class:`~diffcheck.checking.tolerances.Tolerances`,
+# so ``[tool.diffcheck.tolerance]`` applies here too): ``estimate_safety`` times the
+# Richardson table's own error estimate, ``rounding_safety`` times the candidate's
+# rounding measured against float64, and a default relative floor of ``floor_ulps``
+# units of the code's own epsilon.
 # How far a Richardson table's own error estimate may be trusted: rounding inside
 # the function (a sum that cancels) is invisible in its output, so the estimate can
 # come out too small.  A float64 table is relied on to this relative accuracy.
@@ -63,10 +66,10 @@ MAX_LOCATED = 8          # wrong entries named by one drill-down
 KINK_RTOL = 1e-3         # smallest relative jump in slope reported as a kink
 
 
-def default_rtol(eps: float, noise: float = 1.0) -> float:
+def default_rtol(eps: float, noise: float = 1.0, tolerances: Tolerances = DEFAULT_TOLERANCES) -> float:
     """The default relative floor for code computing with machine epsilon ``eps``,
     evaluated for the numeric reference with ``noise`` times float64's epsilon."""
-    return RTOL_ULPS * eps + NUMERIC_RTOL * noise ** (2.0 / 3.0)
+    return tolerances.floor_ulps * eps + NUMERIC_RTOL * noise ** (2.0 / 3.0)
 
 
 @dataclass
@@ -201,13 +204,14 @@ class Comparison:
         return self.ratio > 1.0
 
 
-def tolerance(estimate_error: float, rounding: float, scale: float, rtol: float, atol: float) -> float:
+def tolerance(estimate_error: float, rounding: float, scale: float, settings: Settings) -> float:
     """What a comparison allows: the numeric error bar, the candidate's measured
     rounding, a relative floor and an absolute one."""
     if not np.isfinite(estimate_error):
         return float("inf")
-    return (ESTIMATE_SAFETY * estimate_error + ROUNDING_SAFETY * rounding + rtol * scale + atol
-            + 1e-300)
+    t = settings.tolerances
+    return (t.estimate_safety * estimate_error + t.rounding_safety * rounding + settings.rtol * scale
+            + settings.atol + 1e-300)
 
 
 @dataclass
@@ -217,6 +221,7 @@ class Settings:
     probes: int = 2
     directions: str = "rademacher"
     locate: bool = True
+    tolerances: Tolerances = DEFAULT_TOLERANCES
 
 
 @dataclass
@@ -268,7 +273,7 @@ def projected(subject: Subject, candidates: list[Candidate], settings: Settings,
             value, rounding, rss, g, g64 = _project(candidate, w, u, cache)
             scale = max(abs(value), abs(reference.value), rss) if np.isfinite(value) else rss
             tol = tolerance(reference.error if reference.converged else np.inf, rounding, scale,
-                            settings.rtol, settings.atol)
+                            settings)
             comparison = Comparison(candidate.name, value, reference.value, tol, probe=probe)
             run = runs[candidate.name]
             run.comparisons.append(comparison)
@@ -316,7 +321,7 @@ def locate_inputs(subject: Subject, candidate: Candidate, g, g64, u, w, total: E
             rounding = abs(float(np.sum(g64[a:b] * u[a:b])) - value) if g64 is not None else 0.0
             scale = max(abs(value), abs(part.value), float(np.sqrt(np.sum(terms ** 2))))
             tol = tolerance(part.error if part.converged else np.inf, rounding, scale,
-                            settings.rtol, settings.atol)
+                            settings)
             if Comparison(candidate.name, value, part.value, tol).failed:
                 stack.append((a, b, part))
     return found
@@ -364,61 +369,5 @@ def _entry_comparison(candidate, w, entry, estimate: Estimate, step, settings) -
     reference = estimate.value / step
     scale = max(abs(value), abs(reference))
     tol = tolerance(estimate.error / step if estimate.converged else np.inf, rounding, scale,
-                    settings.rtol, settings.atol)
+                    settings)
     return Comparison(candidate.name, value, reference, tol)
-
-
-@dataclass
-class Values:
-    """One method's flat ``w^T J`` for one cotangent: values, error bars, measured rounding."""
-
-    name: str
-    values: np.ndarray
-    errors: np.ndarray
-    rounding: np.ndarray
-
-
-def numeric_entries(subject: Subject, cotangents: list[np.ndarray]) -> list[Values]:
-    """Every entry of ``w^T J`` by its own Richardson table, for each cotangent
-    (the evaluations along each entry's line are shared by all cotangents)."""
-    n = subject.x.size
-    values = np.empty((len(cotangents), n))
-    errors = np.empty((len(cotangents), n))
-    for entry in range(n):
-        direction = np.zeros(n)
-        step = float(subject.scale[entry])
-        direction[entry] = step
-        line = Line(subject, direction)
-        for c, w in enumerate(cotangents):
-            estimate = line.derivative(w)
-            values[c, entry] = estimate.value / step
-            errors[c, entry] = estimate.error / step if estimate.converged else np.inf
-    return [Values("numeric", values[c], errors[c], np.zeros(n)) for c in range(len(cotangents))]
-
-
-def candidate_entries(candidate: Candidate, w: np.ndarray, n: int) -> Values:
-    """A candidate's flat ``w^T J``: one VJP, or one JVP per basis vector."""
-    if candidate.vjp is not None:
-        native = np.asarray(candidate.vjp(w, "native"), dtype=np.float64)
-        wide = np.asarray(candidate.vjp(w, "float64"), dtype=np.float64) if candidate.float64 else native
-    else:
-        basis = np.eye(n)
-        native = np.array([w @ np.asarray(candidate.jvp(e, "native"), dtype=np.float64) for e in basis])
-        wide = (np.array([w @ np.asarray(candidate.jvp(e, "float64"), dtype=np.float64) for e in basis])
-                if candidate.float64 else native)
-    with np.errstate(all="ignore"):
-        rounding = np.nan_to_num(np.abs(wide - native), nan=0.0)
-    return Values(candidate.name, native, np.zeros(n), rounding)
-
-
-def compare_entries(reference: Values, candidate: Values, settings: Settings) -> list[Comparison]:
-    """Entry-by-entry comparisons (every entry, so the worst can be reported)."""
-    out = []
-    for entry in range(reference.values.size):
-        value, ref = float(candidate.values[entry]), float(reference.values[entry])
-        scale = max(abs(value), abs(ref)) if np.isfinite(value) else abs(ref)
-        tol = tolerance(float(reference.errors[entry] + candidate.errors[entry]),
-                        float(candidate.rounding[entry]), scale, settings.rtol, settings.atol)
-        out.append(Comparison(candidate.name, value, ref, tol, input_entry=entry,
-                              reference_method=reference.name))
-    return out
