@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from diffcheck.plaindata import array, number  # noqa: F401 - re-exported for the report formats
-from diffcheck.vocabulary import BAD_INPUT, CLEAN, FOUND, is_problem
+from diffcheck.vocabulary import BAD_INPUT, CLEAN, FOUND, UNSUPPORTED, is_problem
 
 
 def backend_record(gradient) -> dict:
@@ -123,12 +123,20 @@ def summary(cases: list, load_errors: list, complete: bool) -> dict:
             scenarios[s["verdict"]] = scenarios.get(s["verdict"], 0) + 1
     problems = sum(n for counts in (claims, checks, scenarios, unfinished)
                    for word, n in counts.items() if is_problem(word))
-    status = BAD_INPUT if load_errors else (FOUND if problems else CLEAN)
+    # A run whose every cross-check was unsupported (one method asked, or none
+    # able) compared nothing: its "no problems" would claim what was never
+    # checked, so it ends like a usage error (the reports still show it all).
+    status = BAD_INPUT if load_errors or nothing_compared(checks) else (FOUND if problems else CLEAN)
     return {"documents": len({c["document"] for c in cases}), "cases": len(cases), "claims": claims,
             "cross_checks": dict(sorted(checks.items())), "scenarios": dict(sorted(scenarios.items())),
             "unfinished": dict(sorted(unfinished.items())),
             "load_errors": len(load_errors), "problems": problems, "exit_status": status,
             "complete": complete}
+
+
+def nothing_compared(cross_checks: dict) -> bool:
+    """Whether there were cross-checks and every one was unsupported."""
+    return bool(cross_checks) and all(verdict == UNSUPPORTED for verdict in cross_checks)
 
 
 def audit_record(audit) -> dict:

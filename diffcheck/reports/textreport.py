@@ -138,8 +138,12 @@ def print_fuzz(result, console: Console | None = None) -> None:
         table.add_row(Text(verdict, style=VERDICT_STYLE.get(verdict, "bold red")), str(count),
                       str(result.on_kinks[verdict]))
     console.print(table)
-    if not result.failures:
-        console.print(Text("no failures", style="bold green"))
+    if not result.failures and not result.compared:
+        console.print(Text("nothing was cross-checked: no example could be differentiated by two methods "
+                           "(every one unsupported), so no failure could have been found", style="bold yellow"))
+    elif not result.failures:
+        console.print(Text(f"no failures in {result.compared} cross-checked example"
+                           f"{'s' * (result.compared != 1)}", style="bold green"))
     for number, failure in enumerate(result.failures, start=1):
         line = Text(f"{number:3}. ", style="bold")
         line.append(failure.label, style="bold red")
