@@ -234,7 +234,7 @@ def _report(record, report_dir, formats, quiet, errors) -> None:
     from diffcheck.reports.writer import write_reports
     if not quiet:
         from diffcheck.reports.textreport import print_audit
-        print_audit(record, _console())
+        print_audit(record, _console(), load_errors=False)   # printed as they were met
     if not report_dir:
         if not quiet:
             errors.print("no report written (--no-reports)", markup=False, highlight=False)

@@ -20,8 +20,11 @@ import base64
 import functools
 import io
 import math
+import re
 
 import jinja2
+
+from diffcheck.reports.mdreport import failed_test_row
 
 FILENAME = "diffcheck-audit.html"
 TEMPLATE = "report.html.j2"
@@ -65,6 +68,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["num"] = format_number
     environment.filters["compact"] = compact
     environment.filters["clip"] = clip
+    environment.filters["brief"] = brief
     environment.globals["entry_label"] = entry_label
     return environment
 
@@ -72,8 +76,9 @@ def _environment() -> jinja2.Environment:
 # ---- what counts as a problem -------------------------------------------------------------
 
 def case_problem_count(case: dict) -> int:
-    """Unconfirmed claims, and cross-checks and scenarios where the methods disagree or fail."""
-    return (("unfinished" in case)
+    """Unconfirmed claims, cross-checks and scenarios where the methods disagree or
+    fail, and a pytest test that failed."""
+    return (("unfinished" in case) + (case.get("outcome") == "failed")
             + sum(f["status"] in PROBLEM_STATUSES for f in case["findings"])
             + sum(c["verdict"] in BAD_VERDICTS for c in case["checks"])
             + sum(s["verdict"] in BAD_VERDICTS for s in case["scenarios"]))
@@ -85,6 +90,11 @@ def problem_rows(record: dict) -> list[dict]:
     rows = []
     for number, case in enumerate(record["cases"], start=1):
         base = {"case_number": number, "document": case["document"], "case": case["name"]}
+        failed = failed_test_row(case)
+        if failed:
+            rows.append({**base, "source": "the test", "status": "failed", "where": case["where"],
+                         "subject": failed["what"], "claimed": "", "true": "", "message": failed["diagnosis"],
+                         "diagnoses": [], "note": ""})
         if "unfinished" in case:
             rows.append({**base, "source": "the case", "status": case["unfinished"]["outcome"],
                          "where": case["where"], "subject": "not checked to the end", "claimed": "",
@@ -152,6 +162,29 @@ def compact(value, limit: int = MAX_ENTRIES_SHOWN) -> str:
     if value is None:
         return "—"
     return format_number(value)
+
+
+_LONG_NUMBER = re.compile(r"-?\d+\.\d{5,}(?:e[+-]?\d+)?")
+_FLAT_LIST = re.compile(r"\[([^\[\]]*)\]")
+EVIDENCE_ENTRIES = 3     # shown of each list in a sentence of evidence
+EVIDENCE_DIGITS = 4
+
+
+def brief(text, limit: int = MAX_TEXT_SHOWN) -> str:
+    """Evidence text (claimed and true values at the equivalence test's random
+    points, for instance) made readable: numbers at 4 significant digits, each
+    list cut to its first 3 entries and the count of the rest, then clipped.
+    The JSON report has the values whole."""
+    def short_number(match):
+        return f"{float(match.group(0)):.{EVIDENCE_DIGITS}g}"
+
+    def short_list(match):
+        entries = [e.strip() for e in match.group(1).split(",")]
+        if len(entries) <= EVIDENCE_ENTRIES + 1:
+            return f"[{', '.join(entries)}]"
+        return f"[{', '.join(entries[:EVIDENCE_ENTRIES])}, … {len(entries) - EVIDENCE_ENTRIES} more]"
+
+    return clip(_FLAT_LIST.sub(short_list, _LONG_NUMBER.sub(short_number, str(text))), limit)
 
 
 def clip(text: str, limit: int = MAX_TEXT_SHOWN) -> str:

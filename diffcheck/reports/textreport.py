@@ -78,11 +78,50 @@ def print_check(result, console: Console | None = None) -> None:
                 console.print(f"  symbolic ∂/∂{name} = {formula}", highlight=False)
 
 
-def print_audit(record: dict, console: Console | None = None, limit: int = 40) -> None:
-    """The audit in a terminal: a table per document, then the findings, one line each."""
+def clip(text, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word or number boundary, with
+    an ellipsis saying that it was cut (never ``0.12345`` shown as ``0.12``)."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    boundary = max(cut.rfind(mark) for mark in (" ", ",", ";", "(", "["))
+    return (cut[:boundary + 1].rstrip() if boundary > limit // 2 else cut) + "…"
+
+
+def print_audit(record: dict, console: Console | None = None, limit: int = 40,
+                load_errors: bool = True) -> None:
+    """The audit in a terminal: a table per document, then the findings, one line
+    each.  ``load_errors=False`` leaves out the case files that could not be read
+    (the audit printed each as it met it)."""
     from diffcheck.reports.mdreport import problems
 
     console = console or Console()
+    if not record["cases"]:
+        console.print("diffcheck audit: no case was checked", style="bold yellow", highlight=False)
+    else:
+        console.print(_document_table(record))
+    if load_errors:
+        for error in record["load_errors"]:
+            console.print(Text(f"case file error: {error}", style="bold red"))
+    rows = problems(record)
+    for number, row in enumerate(rows[:limit], start=1):
+        diagnosis = row["diagnosis"]
+        line = Text(f"{number:3}. ", style="bold")
+        line.append(f"{row['case']['document']} · {row['where']}: ", style="cyan")
+        line.append(f"{row['what']}: claimed {clip(row['claimed'], 60)}, true {clip(row['true'], 60)}. "
+                    if row["claimed"] else f"{row['what']}: ")
+        line.append(diagnosis, style="yellow")
+        console.print(line, overflow="fold")
+    if len(rows) > limit:
+        console.print(f"... and {len(rows) - limit} more findings (see the reports)")
+    if not record["complete"]:
+        console.print(Text("The audit was interrupted: these results cover the cases finished.",
+                           style="bold yellow"))
+
+
+def _document_table(record: dict) -> Table:
+    """One row per document: its cases, and its claims and method problems counted."""
     table = Table(title="diffcheck audit", title_justify="left")
     columns = ["document", "cases", "claims right", "claims wrong", "undecided", "method problems"]
     unfinished = any("unfinished" in case for case in record["cases"])
@@ -104,23 +143,7 @@ def print_audit(record: dict, console: Console | None = None, limit: int = 40) -
     for document, row in documents.items():
         table.add_row(document, *[Text(str(n), style="bold red" if i in (2, 4, 5) and n else "")
                                   for i, n in enumerate(row)])
-    console.print(table)
-    for error in record["load_errors"]:
-        console.print(Text(f"case file error: {error}", style="bold red"))
-    rows = problems(record)
-    for number, row in enumerate(rows[:limit], start=1):
-        diagnosis = row["diagnosis"]
-        line = Text(f"{number:3}. ", style="bold")
-        line.append(f"{row['case']['document']} · {row['where']}: ", style="cyan")
-        line.append(f"{row['what']}: claimed {row['claimed']!s:.60}, true {row['true']!s:.60}. " if row["claimed"]
-                    else f"{row['what']}: ")
-        line.append(diagnosis, style="yellow")
-        console.print(line, overflow="fold")
-    if len(rows) > limit:
-        console.print(f"... and {len(rows) - limit} more findings (see the reports)")
-    if not record["complete"]:
-        console.print(Text("The audit was interrupted: these results cover the cases finished.",
-                           style="bold yellow"))
+    return table
 
 
 def print_fuzz(result, console: Console | None = None) -> None:
