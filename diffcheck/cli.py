@@ -123,6 +123,9 @@ def check(expression, assignments, wrt, fmt):
 @click.option("--format", "formats", multiple=True, callback=_split_formats, metavar="FORMATS",
               help="Report formats to write: json, md, junit, html, as a comma list or repeated "
                    "(default: [tool.diffcheck] formats, else all).")
+@click.option("--plots", type=click.Choice(["findings", "all", "none"]), default="findings", show_default=True,
+              help="Cases the HTML report draws: those with a finding and a fixed sample of the rest, "
+                   "every case, or none.")
 @click.option("--backend", "backends", multiple=True, metavar="NAME",
               help="Use only these methods (repeatable; default: all four).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when claims are wrong or methods disagree.")
@@ -144,7 +147,7 @@ def check(expression, assignments, wrt, fmt):
 @click.option("--memory-mb", type=click.IntRange(min=1), default=None, metavar="MB",
               help="Memory a worker may add while checking a case; a case that needs more is "
                    "reported as resource_limit.")
-def audit(paths, report_dir, no_reports, formats, backends, exit_zero, quiet, allow_import, shard, executor_name, scheduler,
+def audit(paths, report_dir, no_reports, formats, plots, backends, exit_zero, quiet, allow_import, shard, executor_name, scheduler,
           jobs, timeout, memory_mb):
     """Audit case files (default: [tool.diffcheck] paths, else cases/): cross-check every
     case with the four methods and check every claim of the documents."""
@@ -201,12 +204,13 @@ def audit(paths, report_dir, no_reports, formats, backends, exit_zero, quiet, al
             from diffcheck.scale.daskexecutor import DaskExecutor
             executor = DaskExecutor(scheduler)   # connects now: an unreachable cluster fails before the work
         total = sum(len(f.cases) for f in files)
-        profiles = bool("html" in formats and report_dir)
+        # Plot data only for an HTML report, and only for the cases it draws.
+        profiles = plots if "html" in formats and report_dir and plots != "none" else False
         result = _run_with_progress(files, backends, total, errors, quiet, profiles, executor)
         caught.hold()   # what finished is reported, whatever signal comes now
         record = audit_record(result)
         if selection:
-            record["shard"] = selection.record(result.cases, plots=profiles)
+            record["shard"] = selection.record(result.cases, plots=bool(profiles))
         _report(record, report_dir, formats, quiet, errors)
         _say_if_nothing_compared(record, backends, errors)
     if caught.exit_status or not result.complete:
@@ -256,7 +260,7 @@ def _run_with_progress(files, backends, total, console, quiet, profiles, executo
 
     from diffcheck.documents.audit import run_audit
     if quiet:
-        return run_audit(files, backends, profiles=bool(profiles), executor=executor)
+        return run_audit(files, backends, profiles=profiles, executor=executor)
     if not console.is_terminal:
         # A log (CI) gets a line per case where a terminal gets a progress bar.
         done = iter(range(1, total + 1))
@@ -266,7 +270,7 @@ def _run_with_progress(files, backends, total, console, quiet, profiles, executo
                 if result.outcome == "finished" else result.outcome
             console.print(f"[{next(done)}/{total}] {case.id}: {outcome}", markup=False, highlight=False)
 
-        return run_audit(files, backends, progress=log, profiles=bool(profiles), executor=executor)
+        return run_audit(files, backends, progress=log, profiles=profiles, executor=executor)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("checking cases", total=total)
@@ -274,7 +278,7 @@ def _run_with_progress(files, backends, total, console, quiet, profiles, executo
         def advance(case, result):
             progress.update(task, advance=1, description=f"checking {case.name[:40]}")
 
-        return run_audit(files, backends, progress=advance, profiles=bool(profiles), executor=executor)
+        return run_audit(files, backends, progress=advance, profiles=profiles, executor=executor)
 
 
 @main.command()

@@ -118,6 +118,13 @@ class CheckResult:
     def ok(self) -> bool:
         return self.verdict in (AGREE, NONDIFFERENTIABLE, OUTSIDE_DOMAIN)
 
+    def __repr__(self) -> str:
+        # What a REPL shows: the verdict and each method's status, not every array.
+        methods = ", ".join(f"{name}: {g.status}" for name, g in self.results.items())
+        reason = f": {self.reason}" if self.reason else ""
+        return (f"<CheckResult {self.expression}: {self.verdict}{reason} ({methods}; "
+                f".gradients, .discrepancies, .results)>")
+
 
 def normalise_point(at: Mapping, where: str = "point") -> dict[str, np.ndarray]:
     """Variable values as float64 arrays; text values are read as number literals."""

@@ -34,6 +34,9 @@ BAD_VERDICTS = ("discrepancy", "error")
 MAX_ENTRIES_SHOWN = 8    # per axis of an array; the JSON report has them all
 MAX_TEXT_SHOWN = 240     # characters of a symbolic formula
 PLOT_DPI = 80
+#: A fixed corner, half see-through over the curves: placing legends "best"
+#: tests every corner against every point, a seventh of a plot's cost.
+LEGEND_PLACE, LEGEND_ALPHA = "upper left", 0.6
 PALETTE_COLORS = 128
 #: Line styles per backend, so curves that coincide stay distinguishable.
 STYLES = {"symbolic": dict(color="#222222", linewidth=2.4, linestyle="-"),
@@ -245,7 +248,7 @@ def _draw_slice(profile: dict, value_axes, derivative_axes) -> None:
     value_axes.plot([x0], [values[middle]], "o", color="#c0392b", markersize=6, label="the case's point")
     value_axes.set_title(f"f along {entry}", fontsize=10)
     value_axes.set_xlabel(entry)
-    value_axes.legend(fontsize=8, loc="best")
+    value_axes.legend(fontsize=8, loc=LEGEND_PLACE, framealpha=LEGEND_ALPHA)
     for name, data in sliced["backends"].items():
         derivative = _floats(data["derivative"])
         if all(math.isnan(v) for v in derivative):
@@ -255,18 +258,33 @@ def _draw_slice(profile: dict, value_axes, derivative_axes) -> None:
     derivative_axes.set_title(f"df/d{entry} by each method", fontsize=10)
     derivative_axes.set_xlabel(entry)
     if derivative_axes.get_legend_handles_labels()[0]:
-        derivative_axes.legend(fontsize=8, loc="best")
+        derivative_axes.legend(fontsize=8, loc=LEGEND_PLACE, framealpha=LEGEND_ALPHA)
     for axes in (value_axes, derivative_axes):
+        _few_ticks(axes)
         axes.tick_params(labelsize=8)
         axes.grid(True, alpha=0.3)
+
+
+def _few_ticks(axes) -> None:
+    """Five ticks or fewer per linear axis: ticks and their labels are most of
+    what drawing a panel costs."""
+    from matplotlib.ticker import MaxNLocator
+    axes.xaxis.set_major_locator(MaxNLocator(nbins=4))
+    axes.yaxis.set_major_locator(MaxNLocator(nbins=4))
 
 
 def _draw_steps(profile: dict, axes) -> None:
     from matplotlib.ticker import FuncFormatter
 
     steps = profile["steps"]
+    from matplotlib.ticker import LogLocator, NullLocator
+
     axes.set_xscale("log")
     axes.set_yscale("log")
+    # Every decade labelled, no minor ticks: the drawing's cost is mostly ticks.
+    for axis in (axes.xaxis, axes.yaxis):
+        axis.set_major_locator(LogLocator(numticks=7))
+        axis.set_minor_locator(NullLocator())
     # Plain "1e-08" labels: the default mathtext ones cost more than the plot.
     plain = FuncFormatter(lambda v, _: f"{v:.0e}")
     axes.xaxis.set_major_formatter(plain)
@@ -301,4 +319,4 @@ def _draw_steps(profile: dict, axes) -> None:
             axes.axhline(estimate, color="#d95f02", linewidth=1.2, linestyle="--",
                          label=f"its error estimate ({format_number(estimate, 2)})")
     axes.set_title(f"|difference quotient − {steps['reference']}|", fontsize=10)
-    axes.legend(fontsize=7, loc="best")
+    axes.legend(fontsize=7, loc=LEGEND_PLACE, framealpha=LEGEND_ALPHA)

@@ -78,7 +78,7 @@ class WorkerSettings:
     """What a worker needs from the audit process's state, sent once at start-up."""
 
     backends: list | None
-    profiles: bool
+    profiles: bool | str   # a plots policy (diffcheck.documents.plotdata.PLOTS), or False
     memory_mb: int | None
     checking: CheckingSettings
 
@@ -220,7 +220,7 @@ class WorkerPool:
 
     def run(self, cases, backends, profiles: bool):
         ctx = context()
-        settings = WorkerSettings(list(backends) if backends else None, bool(profiles), self.memory_mb,
+        settings = WorkerSettings(list(backends) if backends else None, profiles or False, self.memory_mb,
                                   CheckingSettings.current())
         pending = deque(range(len(cases)))
         try:
