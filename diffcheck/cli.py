@@ -123,9 +123,10 @@ def check(expression, assignments, wrt, fmt):
 @click.option("--format", "formats", multiple=True, callback=_split_formats, metavar="FORMATS",
               help="Report formats to write: json, md, junit, html, as a comma list or repeated "
                    "(default: [tool.diffcheck] formats, else all).")
-@click.option("--plots", type=click.Choice(["findings", "all", "none"]), default="findings", show_default=True,
-              help="Cases the HTML report draws: those with a finding and a fixed sample of the rest, "
-                   "every case, or none.")
+@click.option("--plots", type=click.Choice(["findings", "all", "none"]), default=None,
+              help="Cases the HTML report draws: those with a finding about a derivative and a fixed "
+                   "sample of the rest (default), every case, or none (the default with [tool.diffcheck] "
+                   "reproducible = true: plots differ in pixels between CPUs).")
 @click.option("--backend", "backends", multiple=True, metavar="NAME",
               help="Use only these methods (repeatable; default: all four).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when claims are wrong or methods disagree.")
@@ -155,7 +156,7 @@ def audit(paths, report_dir, no_reports, formats, plots, backends, exit_zero, qu
     from diffcheck.backends import BACKENDS
     from diffcheck.checking.config import apply_tolerances, load_settings
     from diffcheck.documents.audit import load_all
-    from diffcheck.reports.records import audit_record
+    from diffcheck.reports.records import audit_record, reproducible
     from diffcheck.reports.writer import DEFAULT_FORMATS, prepare_directory
     from diffcheck.scale import interrupts
 
@@ -172,6 +173,7 @@ def audit(paths, report_dir, no_reports, formats, plots, backends, exit_zero, qu
         raise click.UsageError("--no-reports and --report-dir contradict each other")
     report_dir = None if no_reports else (report_dir or settings.report_dir or DEFAULT_REPORT_DIR)
     formats = list(formats) or settings.formats or list(DEFAULT_FORMATS)
+    plots = plots or ("none" if settings.reproducible else "findings")
     if (executor_name == "dask") != bool(scheduler):
         raise click.UsageError("--executor dask and --scheduler ADDRESS go together")
     if executor_name == "dask" and (jobs is not None or timeout or memory_mb):
@@ -211,6 +213,8 @@ def audit(paths, report_dir, no_reports, formats, plots, backends, exit_zero, qu
         record = audit_record(result)
         if selection:
             record["shard"] = selection.record(result.cases, plots=bool(profiles))
+        elif settings.reproducible:
+            record = reproducible(record)   # committed reports: the same on every machine
         _report(record, report_dir, formats, quiet, errors)
         _say_if_nothing_compared(record, backends, errors)
     if caught.exit_status or not result.complete:
@@ -383,6 +387,9 @@ def merge(reports, report_dir, formats, exit_zero, quiet):
     settings = load_settings()
     report_dir = report_dir or settings.report_dir or DEFAULT_REPORT_DIR
     record = merge_files(reports)
+    if settings.reproducible:
+        from diffcheck.reports.records import reproducible
+        record = reproducible(record)
     errors = _console(stderr=True)
     chosen, note = report_formats(record, list(formats), settings.formats or list(DEFAULT_FORMATS))
     if note:

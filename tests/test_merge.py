@@ -120,6 +120,7 @@ def test_the_merged_markdown_and_junit_are_the_unsharded_ones(project, merged):
         assert (project / "merged" / name).read_bytes() == (project / "whole" / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_the_merged_html_is_the_unsharded_page_with_its_plots(tmp_path):
     directory = scratch_project(tmp_path)
     (directory / "cases" / "wrong.toml").write_text(WRONG)

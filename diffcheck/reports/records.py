@@ -134,6 +134,38 @@ def summary(cases: list, load_errors: list, complete: bool) -> dict:
             "complete": complete}
 
 
+#: Significant digits a reproducible report keeps.  NumPy picks its exp/pow/sin
+#: kernels by CPU (AVX2, AVX-512), which moves a finite difference, and a gradient
+#: descent run on it, by about 1e-13 relative from one machine to another; at 7
+#: digits such a change shows about once in a billion numbers.
+REPRODUCIBLE_DIGITS = 7
+#: Claim tolerances include the numeric method's error, which moves in its fourth digit.
+REPRODUCIBLE_TOLERANCE_DIGITS = 2
+
+
+def reproducible(record: dict) -> dict:
+    """The record as committed reports hold it (``[tool.diffcheck] reproducible =
+    true``): the same on every machine and every run.  Left out: the run's times,
+    durations and versions (``run`` is ``{"reproducible": true}``) and the numeric
+    method's error estimates, which differ in their first digits between CPUs;
+    rounded: every other number to :data:`REPRODUCIBLE_DIGITS` significant digits,
+    claim tolerances to :data:`REPRODUCIBLE_TOLERANCE_DIGITS`."""
+    return {key: ({"reproducible": True} if key == "run" else _rounded(value, REPRODUCIBLE_DIGITS))
+            for key, value in record.items()}
+
+
+def _rounded(value, digits: int):
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, list):
+        return [_rounded(item, digits) for item in value]
+    if isinstance(value, dict):
+        return {key: ({} if key == "error_estimate" else
+                      _rounded(item, REPRODUCIBLE_TOLERANCE_DIGITS if key == "tolerance" else digits))
+                for key, item in value.items()}
+    return value
+
+
 def nothing_compared(cross_checks: dict) -> bool:
     """Whether there were cross-checks and every one was unsupported."""
     return bool(cross_checks) and all(verdict == UNSUPPORTED for verdict in cross_checks)
