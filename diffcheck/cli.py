@@ -387,13 +387,13 @@ def merge(reports, report_dir, formats, exit_zero, quiet):
     settings = load_settings()
     report_dir = report_dir or settings.report_dir or DEFAULT_REPORT_DIR
     record = merge_files(reports)
-    if settings.reproducible:
-        from diffcheck.reports.records import reproducible
-        record = reproducible(record)
     errors = _console(stderr=True)
     chosen, note = report_formats(record, list(formats), settings.formats or list(DEFAULT_FORMATS))
     if note:
         errors.print(f"diffcheck: {note}", markup=False, highlight=False)
+    if settings.reproducible:
+        from diffcheck.reports.records import reproducible
+        record = reproducible(record)   # after report_formats, which reads the shards' run records
     if not quiet:
         from diffcheck.reports.textreport import print_audit
         print_audit(record, _console())
