@@ -148,8 +148,8 @@ def check(expression, assignments, wrt, fmt):
 @click.option("--memory-mb", type=click.IntRange(min=1), default=None, metavar="MB",
               help="Memory a worker may add while checking a case; a case that needs more is "
                    "reported as resource_limit.")
-def audit(paths, report_dir, no_reports, formats, plots, backends, exit_zero, quiet, allow_import, shard, executor_name, scheduler,
-          jobs, timeout, memory_mb):
+def audit(paths, report_dir, no_reports, formats, plots, backends, exit_zero, quiet, allow_import, shard,
+          executor_name, scheduler, jobs, timeout, memory_mb):
     """Audit case files (default: [tool.diffcheck] paths, else cases/): cross-check every
     case with the four methods and check every claim of the documents."""
 
@@ -216,20 +216,12 @@ def audit(paths, report_dir, no_reports, formats, plots, backends, exit_zero, qu
         elif settings.reproducible:
             record = reproducible(record)   # committed reports: the same on every machine
         _report(record, report_dir, formats, quiet, errors)
-        _say_if_nothing_compared(record, backends, errors)
+        from diffcheck.reports.textreport import print_nothing_compared
+        print_nothing_compared(record, backends, errors)
     if caught.exit_status or not result.complete:
         sys.exit(caught.exit_status or INTERRUPTED)
     status = record["summary"]["exit_status"]
     sys.exit(0 if exit_zero and status == FOUND else status)
-
-
-def _say_if_nothing_compared(record, backends, errors) -> None:
-    from diffcheck.reports.records import nothing_compared
-    if nothing_compared(record["summary"]["cross_checks"]):
-        asked = f"only {', '.join(backends)} {'was' if len(backends) == 1 else 'were'} asked" \
-            if backends else "no two methods could differentiate any case"
-        errors.print(f"diffcheck: nothing was cross-checked ({asked}): every cross-check is unsupported, "
-                     "so the methods were never compared; exit status 2", markup=False, highlight=False)
 
 
 def _first(*values):

@@ -146,12 +146,22 @@ def _document_table(record: dict) -> Table:
     return table
 
 
+def print_nothing_compared(record: dict, backends, console: Console) -> None:
+    """A line saying so when no cross-check compared two methods (the exit status is 2)."""
+    from diffcheck.reports.records import nothing_compared
+    if nothing_compared(record["summary"]["cross_checks"]):
+        asked = f"only {', '.join(backends)} {'was' if len(backends) == 1 else 'were'} asked" \
+            if backends else "no two methods could differentiate any case"
+        console.print(f"diffcheck: nothing was cross-checked ({asked}): every cross-check is unsupported, "
+                      "so the methods were never compared; exit status 2", markup=False, highlight=False)
+
+
 def print_fuzz(result, console: Console | None = None) -> None:
     """A fuzz run in a terminal: the verdicts counted, then each failure shrunk,
     with the case file that reproduces it."""
     console = console or Console()
     ops = ", ".join(result.ops) if result.ops else "all ops"
-    console.print(f"diffcheck fuzz: {result.examples} examples, seed {result.seed}, {ops} "
+    console.print(f"diffcheck fuzz: {result.examples} example{'s' * (result.examples != 1)}, seed {result.seed}, {ops} "
                   f"({result.seconds:.1f} s)", style="bold", highlight=False)
     table = Table(title_justify="left")
     table.add_column("verdict")
