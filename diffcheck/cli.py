@@ -28,6 +28,50 @@ def _parse_assignments(pairs) -> dict:
     return at
 
 
+REPORT_FORMATS = ("json", "md", "junit", "html")
+#: Where reports go when neither the command line nor [tool.diffcheck] says.
+DEFAULT_REPORT_DIR = "diffcheck-reports"
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def _split_formats(ctx, param, values):
+    """``--format json,md`` and ``--format json --format md`` alike; unknown names are
+    a usage error naming the choices."""
+    names = [name.strip() for value in values or () for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in REPORT_FORMATS]
+    if unknown:
+        raise click.BadParameter(f"unknown format {unknown[0]!r} (choose from {', '.join(REPORT_FORMATS)}; "
+                                 f"several as a comma list: json,md)", ctx=ctx, param=param)
+    return tuple(dict.fromkeys(names))
+
+
+def _set_color(ctx, param, value):
+    if value is not None:
+        ctx.meta["diffcheck.color"] = value
+    return value
+
+
+def _color_option(command):
+    """``--color auto|always|never``, on the group and on every command alike."""
+    return click.option("--color", type=click.Choice(COLOR_CHOICES), default=None, expose_value=False,
+                        callback=_set_color, is_eager=True,
+                        help="Colour in the terminal: auto (default; off when NO_COLOR is set or the "
+                             "output is not a terminal), always, or never.")(command)
+
+
+def _console(stderr: bool = False):
+    """A rich Console that honours ``--color`` and, under ``auto``, ``NO_COLOR``
+    (rich reads it itself) and whether the output is a terminal."""
+    from rich.console import Console
+    context = click.get_current_context(silent=True)
+    color = context.meta.get("diffcheck.color", "auto") if context else "auto"
+    if color == "always":
+        return Console(stderr=stderr, force_terminal=True, no_color=False)
+    if color == "never":
+        return Console(stderr=stderr, no_color=True, color_system=None)
+    return Console(stderr=stderr)
+
+
 class _Group(click.Group):
     def invoke(self, ctx):
         try:
@@ -42,12 +86,14 @@ class _Group(click.Group):
 
 @click.group(cls=_Group)
 @click.version_option(package_name="diffcheck")
+@_color_option
 def main():
     """Is this derivative right?  diffcheck differentiates an expression four ways
     (symbolic, numeric, its own engine, torch) and cross-checks them."""
 
 
 @main.command()
+@_color_option
 @click.argument("expression")
 @click.option("--at", "assignments", multiple=True, metavar="NAME=VALUE",
               help="A variable's value: a number or a list such as [1, 2] (repeatable).")
@@ -64,16 +110,23 @@ def check(expression, assignments, wrt, fmt):
         click.echo(json.dumps(check_record(result), indent=2, allow_nan=False))
     else:
         from diffcheck.reports.textreport import print_check
-        print_check(result)
+        print_check(result, _console())
     sys.exit(FOUND if result.verdict in (DISCREPANCY, ERROR) else 0)
 
 
 @main.command()
+@_color_option
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--report-dir", type=click.Path(file_okay=False), default=None,
-              help="Write reports here (default: [tool.diffcheck] report_dir, else none).")
-@click.option("--format", "formats", multiple=True, type=click.Choice(["json", "md", "junit", "html"]),
-              help="Report formats to write (repeatable; default: [tool.diffcheck] formats, else all).")
+              help=f"Write reports here (default: [tool.diffcheck] report_dir, else {DEFAULT_REPORT_DIR}).")
+@click.option("--no-reports", is_flag=True, help="Write no report files (the terminal summary and exit status only).")
+@click.option("--format", "formats", multiple=True, callback=_split_formats, metavar="FORMATS",
+              help="Report formats to write: json, md, junit, html, as a comma list or repeated "
+                   "(default: [tool.diffcheck] formats, else all).")
+@click.option("--plots", type=click.Choice(["findings", "all", "none"]), default=None,
+              help="Cases the HTML report draws: those with a finding about a derivative and a fixed "
+                   "sample of the rest (default), every case, or none (the default with [tool.diffcheck] "
+                   "reproducible = true: plots differ in pixels between CPUs).")
 @click.option("--backend", "backends", multiple=True, metavar="NAME",
               help="Use only these methods (repeatable; default: all four).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when claims are wrong or methods disagree.")
@@ -95,16 +148,15 @@ def check(expression, assignments, wrt, fmt):
 @click.option("--memory-mb", type=click.IntRange(min=1), default=None, metavar="MB",
               help="Memory a worker may add while checking a case; a case that needs more is "
                    "reported as resource_limit.")
-def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, shard, executor_name, scheduler,
-          jobs, timeout, memory_mb):
+def audit(paths, report_dir, no_reports, formats, plots, backends, exit_zero, quiet, allow_import, shard,
+          executor_name, scheduler, jobs, timeout, memory_mb):
     """Audit case files (default: [tool.diffcheck] paths, else cases/): cross-check every
     case with the four methods and check every claim of the documents."""
-    from rich.console import Console
 
     from diffcheck.backends import BACKENDS
     from diffcheck.checking.config import load_settings, tolerances_of
     from diffcheck.documents.audit import CheckingSettings, load_all
-    from diffcheck.reports.records import audit_record
+    from diffcheck.reports.records import audit_record, reproducible
     from diffcheck.reports.writer import DEFAULT_FORMATS, prepare_directory
     from diffcheck.scale import interrupts
 
@@ -114,8 +166,11 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, 
     for name in backends or ():
         if name not in BACKENDS:
             raise click.UsageError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
-    report_dir = report_dir or settings.report_dir
+    if no_reports and report_dir:
+        raise click.UsageError("--no-reports and --report-dir contradict each other")
+    report_dir = None if no_reports else (report_dir or settings.report_dir or DEFAULT_REPORT_DIR)
     formats = list(formats) or settings.formats or list(DEFAULT_FORMATS)
+    plots = plots or ("none" if settings.reproducible else "findings")
     if (executor_name == "dask") != bool(scheduler):
         raise click.UsageError("--executor dask and --scheduler ADDRESS go together")
     if executor_name == "dask" and (jobs is not None or timeout or memory_mb):
@@ -125,7 +180,7 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, 
                             _first(memory_mb, settings.memory_mb)) if executor_name == "local" else None
     if report_dir:
         prepare_directory(report_dir)   # fail before the work, not after it
-    errors = Console(stderr=True)
+    errors = _console(stderr=True)
     with interrupts.caught() as caught:
         try:
             files = load_all(list(paths) or settings.paths)
@@ -148,13 +203,18 @@ def audit(paths, report_dir, formats, backends, exit_zero, quiet, allow_import, 
             from diffcheck.scale.daskexecutor import DaskExecutor
             executor = DaskExecutor(scheduler)   # connects now: an unreachable cluster fails before the work
         total = sum(len(f.cases) for f in files)
-        profiles = bool("html" in formats and report_dir)
+        # Plot data only for an HTML report, and only for the cases it draws.
+        profiles = plots if "html" in formats and report_dir and plots != "none" else False
         result = _run_with_progress(files, backends, total, errors, quiet, profiles, executor, checking)
         caught.hold()   # what finished is reported, whatever signal comes now
         record = audit_record(result)
         if selection:
-            record["shard"] = selection.record(result.cases, plots=profiles)
+            record["shard"] = selection.record(result.cases, plots=bool(profiles))
+        elif settings.reproducible:
+            record = reproducible(record)   # committed reports: the same on every machine
         _report(record, report_dir, formats, quiet, errors)
+        from diffcheck.reports.textreport import print_nothing_compared
+        print_nothing_compared(record, backends, errors)
     if caught.exit_status or not result.complete:
         sys.exit(caught.exit_status or INTERRUPTED)
     status = record["summary"]["exit_status"]
@@ -167,16 +227,19 @@ def _first(*values):
 
 
 def _report(record, report_dir, formats, quiet, errors) -> None:
-    from rich.console import Console
 
     from diffcheck.reports.writer import write_reports
     if not quiet:
         from diffcheck.reports.textreport import print_audit
-        print_audit(record, Console())
-    if report_dir:
-        for path in write_reports(record, report_dir, formats):
-            if not quiet:
-                errors.print(f"wrote {path}", markup=False, highlight=False)
+        print_audit(record, _console(), load_errors=False)   # printed as they were met
+    if not report_dir:
+        if not quiet:
+            errors.print("no report written (--no-reports)", markup=False, highlight=False)
+        return
+    written = write_reports(record, report_dir, formats)
+    if not quiet:
+        errors.print(f"reports written to {report_dir}/: {', '.join(p.name for p in written)}",
+                     markup=False, highlight=False)
 
 
 def _run_with_progress(files, backends, total, console, quiet, profiles, executor=None, checking=None):
@@ -191,7 +254,7 @@ def _run_with_progress(files, backends, total, console, quiet, profiles, executo
     from diffcheck.documents.audit import DEFAULT_SETTINGS, run_audit
     checking = checking or DEFAULT_SETTINGS
     if quiet:
-        return run_audit(files, backends, profiles=bool(profiles), executor=executor,
+        return run_audit(files, backends, profiles=profiles, executor=executor,
                          settings=checking)
     if not console.is_terminal:
         # A log (CI) gets a line per case where a terminal gets a progress bar.
@@ -202,7 +265,7 @@ def _run_with_progress(files, backends, total, console, quiet, profiles, executo
                 if result.outcome == "finished" else result.outcome
             console.print(f"[{next(done)}/{total}] {case.id}: {outcome}", markup=False, highlight=False)
 
-        return run_audit(files, backends, progress=log, profiles=bool(profiles), executor=executor,
+        return run_audit(files, backends, progress=log, profiles=profiles, executor=executor,
                          settings=checking)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
@@ -211,11 +274,12 @@ def _run_with_progress(files, backends, total, console, quiet, profiles, executo
         def advance(case, result):
             progress.update(task, advance=1, description=f"checking {case.name[:40]}")
 
-        return run_audit(files, backends, progress=advance, profiles=bool(profiles), executor=executor,
+        return run_audit(files, backends, progress=advance, profiles=profiles, executor=executor,
                          settings=checking)
 
 
 @main.command()
+@_color_option
 @click.option("--examples", default=200, show_default=True, type=click.IntRange(min=1),
               help="Generated (expression, point) pairs to check.")
 @click.option("--seed", default=0, show_default=True, type=int,
@@ -236,7 +300,6 @@ def fuzz(examples, seed, ops, max_leaves, scalars, kinks, backends, report_dir, 
     Each failure is shrunk to a small expression and written as a case file that
     `diffcheck audit` reproduces."""
     from hypothesis.errors import InvalidArgument
-    from rich.console import Console
 
     from diffcheck.backends import BACKENDS
     from diffcheck.testing.fuzz import parse_ops, run_fuzz, write_case_files
@@ -245,6 +308,9 @@ def fuzz(examples, seed, ops, max_leaves, scalars, kinks, backends, report_dir, 
     for name in backends:
         if name not in BACKENDS:
             raise click.UsageError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
+    if len(set(backends)) == 1:
+        raise click.UsageError(f"fuzz compares methods with each other, and only {backends[0]} was given: "
+                               "name at least two with --backend, or none for all four")
     ops = parse_ops(ops)
     shapes = SCALARS if scalars else ARRAYS
     try:
@@ -253,8 +319,8 @@ def fuzz(examples, seed, ops, max_leaves, scalars, kinks, backends, report_dir, 
     except InvalidArgument as err:
         raise click.UsageError(str(err)) from None
     from diffcheck.reports.writer import prepare_directory
-    prepare_directory(report_dir)   # fail before the work, not after it
-    console = Console(stderr=True)
+    prepare_directory(report_dir, create=False)   # fail before the work; created only for a failure
+    console = _console(stderr=True)
     run = dict(max_leaves=max_leaves, shapes=shapes, kink_heavy=kinks, backends=list(backends) or None)
     if quiet:
         result = run_fuzz(examples, seed, ops, **run)
@@ -279,7 +345,7 @@ def fuzz(examples, seed, ops, max_leaves, scalars, kinks, backends, report_dir, 
     write_case_files(result, report_dir)
     if not quiet:
         from diffcheck.reports.textreport import print_fuzz
-        print_fuzz(result, Console())
+        print_fuzz(result, _console())
     sys.exit(result.exit_status)
 
 
@@ -294,38 +360,40 @@ def _parse_shard(value):
 
 
 @main.command()
+@_color_option
 @click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--report-dir", type=click.Path(file_okay=False), default=None,
-              help="Write the merged reports here (default: [tool.diffcheck] report_dir).")
-@click.option("--format", "formats", multiple=True, type=click.Choice(["json", "md", "junit", "html"]),
-              help="Report formats to write (repeatable; default: [tool.diffcheck] formats, else all; "
-                   "html only if the shards computed its plots).")
+              help=f"Write the merged reports here (default: [tool.diffcheck] report_dir, else {DEFAULT_REPORT_DIR}).")
+@click.option("--format", "formats", multiple=True, callback=_split_formats, metavar="FORMATS",
+              help="Report formats to write: json, md, junit, html, as a comma list or repeated "
+                   "(default: [tool.diffcheck] formats, else all; html only if the shards computed its plots).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when claims are wrong or methods disagree.")
 @click.option("--quiet", "-q", is_flag=True, help="No tables; reports and exit status only.")
 def merge(reports, report_dir, formats, exit_zero, quiet):
     """Combine the JSON reports of an audit's shards (diffcheck audit --shard I/N) into
     the reports of the whole audit; the exit status is the whole audit's."""
-    from rich.console import Console
 
     from diffcheck.checking.config import load_settings
     from diffcheck.reports.writer import DEFAULT_FORMATS, write_reports
     from diffcheck.scale.merge import merge_files, report_formats
 
     settings = load_settings()
-    report_dir = report_dir or settings.report_dir
-    if not report_dir:
-        raise click.UsageError("no report directory: give --report-dir DIR")
+    report_dir = report_dir or settings.report_dir or DEFAULT_REPORT_DIR
     record = merge_files(reports)
-    errors = Console(stderr=True)
+    errors = _console(stderr=True)
     chosen, note = report_formats(record, list(formats), settings.formats or list(DEFAULT_FORMATS))
     if note:
         errors.print(f"diffcheck: {note}", markup=False, highlight=False)
+    if settings.reproducible:
+        from diffcheck.reports.records import reproducible
+        record = reproducible(record)   # after report_formats, which reads the shards' run records
     if not quiet:
         from diffcheck.reports.textreport import print_audit
-        print_audit(record, Console())
-    for path in write_reports(record, report_dir, chosen):
-        if not quiet:
-            errors.print(f"wrote {path}", markup=False, highlight=False)
+        print_audit(record, _console())
+    written = write_reports(record, report_dir, chosen)
+    if not quiet:
+        errors.print(f"reports written to {report_dir}/: {', '.join(p.name for p in written)}",
+                     markup=False, highlight=False)
     status = record["summary"]["exit_status"]
     if not record["complete"]:
         sys.exit(INTERRUPTED)

@@ -50,8 +50,9 @@ def pytest_addoption(parser):
     group = parser.getgroup("diffcheck", "diffcheck gradient checks")
     group.addoption("--diffcheck-report", metavar="DIR", default=None,
                     help="Write reports of the run's diffcheck checks to DIR (the formats of diffcheck audit).")
-    group.addoption("--diffcheck-format", action="append", choices=FORMATS, default=None,
-                    help="Report format to write (repeatable; default: all of json, md, junit, html).")
+    group.addoption("--diffcheck-format", action="append", default=None, metavar="FORMATS",
+                    help="Report formats to write, a comma list or repeated (default: all of json, md, "
+                         "junit, html).")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -63,6 +64,7 @@ def pytest_configure(config):
     # Hypothesis loads the profile named on its command line in its own configure hook.
     if config.getoption("hypothesis_profile", None) == HYPOTHESIS_PROFILE or "hypothesis" in sys.modules:
         register_hypothesis_profile()
+    report_formats(config)   # a misspelt format fails the run before the tests, not after
     directory = config.getoption("diffcheck_report")
     if directory and not hasattr(config, "workerinput"):
         from diffcheck.reports.writer import ReportError, prepare_directory
@@ -73,6 +75,17 @@ def pytest_configure(config):
     recorder = Recorder(config)
     config.pluginmanager.register(recorder, "diffcheck-recorder")
     assertions.OBSERVERS.append(recorder.observe)
+
+
+def report_formats(config) -> tuple[str, ...]:
+    """``--diffcheck-format`` values, each a name or a comma list; all formats by default."""
+    names = [name.strip() for value in config.getoption("diffcheck_format") or ()
+             for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in FORMATS]
+    if unknown:
+        raise pytest.UsageError(f"--diffcheck-format: unknown format {unknown[0]!r} "
+                                f"(choose from {', '.join(FORMATS)})")
+    return tuple(dict.fromkeys(names)) or FORMATS
 
 
 def pytest_unconfigure(config):
@@ -212,8 +225,7 @@ class Recorder:
             from diffcheck.errors import DiffcheckError
             from diffcheck.reports.writer import write_reports
             try:
-                self.written = write_reports(self.record(), directory,
-                                             self.config.getoption("diffcheck_format") or FORMATS)
+                self.written = write_reports(self.record(), directory, report_formats(self.config))
             except DiffcheckError as err:
                 self.report_error = str(err)
 

@@ -42,6 +42,7 @@ def describe(expr, point, result) -> str:
     return f"{result.expression} at {values}: {result.verdict}: {result.reason}"
 
 
+@pytest.mark.slow
 @dogfood(EXAMPLES)
 @given(expressions().flatmap(
     lambda tree: st.lists(points(tree), min_size=1, max_size=3).map(
@@ -54,6 +55,7 @@ def test_the_methods_agree_on_generated_problems(drawn):
         assert result.verdict in (AGREE, NONDIFFERENTIABLE), describe(one.expr, one.point, result)
 
 
+@pytest.mark.slow
 @dogfood(max(1, EXAMPLES // 2))
 @given(problems(KINKED, kink_heavy=True))
 def test_points_on_kinks_are_nondifferentiable_or_agree(drawn):

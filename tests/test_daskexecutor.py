@@ -15,6 +15,9 @@ from diffcheck.documents.audit import load_all, run_audit
 from diffcheck.cli import main
 from diffcheck.reports.records import audit_record, case_record
 
+# Slow: whole audits or runs in subprocesses; `-m "not slow"` leaves them out.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "cases" / "002_2c3b5acc974a63e6.toml"
 
@@ -80,12 +83,14 @@ def test_a_shard_checked_on_a_cluster_knows_its_cases_places(cluster, tmp_path, 
     """Results come back as copies made by the worker; the shard record still
     places each case in the whole audit."""
     from diffcheck.scale.shards import Shard, select
+    # Two methods: with one, nothing is cross-checked and the audit exits 2.
     result = CliRunner().invoke(main, ["audit", str(DOCUMENT), "-q", "--shard", "1/2", "--backend", "engine",
+                                       "--backend", "numeric",
                                        "--report-dir", str(tmp_path), "--format", "json",
                                        "--executor", "dask", "--scheduler", cluster.scheduler_address],
                                 catch_exceptions=False)
     report = json.loads((tmp_path / jsonreport.FILENAME).read_text())
-    expected = select(load_all([DOCUMENT]), Shard(1, 2), ["engine"])
+    expected = select(load_all([DOCUMENT]), Shard(1, 2), ["engine", "numeric"])
     assert report["shard"]["positions"] == expected.positions and expected.positions
     assert report["shard"]["fingerprint"] == expected.fingerprint
     assert result.exit_code in (0, 1), result.output

@@ -8,6 +8,7 @@ from diffcheck.language.expr import Apply, Const, Var
 from diffcheck.language.ops import OPS
 
 
+@pytest.mark.slow
 def test_chain_of_100000_ops_needs_no_recursion():
     # x -> x*c -> ... 100,000 times; d/dx = c**100000 with c = 1 + 1e-6.
     c = Const(np.asarray(1.0 + 1e-6), "1.000001")

@@ -33,6 +33,7 @@ def planted(monkeypatch):
     return monkeypatch
 
 
+@pytest.mark.slow
 def test_a_planted_fault_is_found_shrunk_saved_and_reproduced_by_audit(planted, tmp_path):
     found = run(*FUZZ, "--report-dir", tmp_path / "found")
     assert found.exit_code == 1, found.output
@@ -60,6 +61,7 @@ def test_a_planted_fault_is_found_shrunk_saved_and_reproduced_by_audit(planted, 
     assert clean.exit_code == 0, clean.output
 
 
+@pytest.mark.slow
 def test_the_same_seed_finds_the_same_failure(planted, tmp_path):
     first = run(*FUZZ, "--report-dir", tmp_path / "a", "-q")
     second = run(*FUZZ, "--report-dir", tmp_path / "b", "-q")

@@ -62,6 +62,7 @@ def test_every_payload_is_refused(sentinel, index):
     assert isinstance(error, ExpressionError)
 
 
+@pytest.mark.slow
 @FAST
 @given(rnd=st.randoms(use_true_random=False))
 def test_structured_expressions_parse_or_are_refused_clearly(sentinel, rnd):
@@ -69,6 +70,7 @@ def test_structured_expressions_parse_or_are_refused_clearly(sentinel, rnd):
     try_parse(expression(rnd, names, sentinel.payloads()), names)
 
 
+@pytest.mark.slow
 @FAST
 @given(rnd=st.randoms(use_true_random=False))
 def test_mutated_expressions_parse_or_are_refused_clearly(sentinel, rnd):
@@ -76,6 +78,7 @@ def test_mutated_expressions_parse_or_are_refused_clearly(sentinel, rnd):
     try_parse(mutate(rnd, expression(rnd, names, sentinel.payloads())), names, where="f.toml: case 'c'")
 
 
+@pytest.mark.slow
 @FAST
 @given(text=st.text(max_size=80))
 def test_random_text_parses_or_is_refused_clearly(text):
@@ -96,6 +99,7 @@ def test_generated_case_files_load_or_report_each_bad_case(sentinel, tmp_path_fa
     try_load(path)
 
 
+@pytest.mark.slow
 @FAST
 @given(rnd=st.randoms(use_true_random=False))
 def test_mutated_case_files_load_or_report_each_bad_case(sentinel, tmp_path_factory, rnd):
@@ -105,6 +109,7 @@ def test_mutated_case_files_load_or_report_each_bad_case(sentinel, tmp_path_fact
     try_load(path)
 
 
+@pytest.mark.slow
 @FAST
 @given(data=st.binary(max_size=300))
 def test_random_bytes_as_a_case_file_are_one_clear_error(tmp_path_factory, data):

@@ -26,6 +26,9 @@ from diffcheck.reports import jsonreport
 from diffcheck.cli import main
 from diffcheck.reports.writer import ReportError, write_reports
 
+# Slow: whole audits or runs in subprocesses; `-m "not slow"` leaves them out.
+pytestmark = pytest.mark.slow
+
 JSON, MD, JUNIT, HTML = ("diffcheck-audit.json", "diffcheck-audit.md", "diffcheck-audit-junit.xml",
                          "diffcheck-audit.html")
 FAST = ["--backend", "engine", "--backend", "numeric"]

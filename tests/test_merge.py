@@ -41,11 +41,12 @@ def invoke(*args):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def audited(directory: Path, formats, shards: int) -> list[int]:
-    """Audit the project at ``directory`` whole and in ``shards`` shards: the exit statuses."""
+def audited(directory: Path, formats, shards: int, *options) -> list[int]:
+    """Audit the project at ``directory`` whole and in ``shards`` shards (with the
+    audit's other ``options``): the exit statuses."""
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(directory)
-        chosen = [option for name in formats for option in ("--format", name)]
+        chosen = [option for name in formats for option in ("--format", name)] + list(options)
         statuses = [invoke("audit", "-q", "--report-dir", "whole", *chosen).exit_code]
         for index in range(1, shards + 1):
             shard = invoke("audit", "-q", "--shard", f"{index}/{shards}", "--report-dir", f"shard-{index}",
@@ -117,11 +118,13 @@ def test_the_merged_markdown_and_junit_are_the_unsharded_ones(project, merged):
         assert (project / "merged" / name).read_bytes() == (project / "whole" / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_the_merged_html_is_the_unsharded_page_with_its_plots(tmp_path):
     directory = scratch_project(tmp_path)
     (directory / "cases" / "wrong.toml").write_text(WRONG)
     (directory / "cases" / "cubes.toml").write_text(CUBES)
-    assert audited(directory, ("json", "html"), 2)[0] == 1     # the wrong claim
+    # --plots all: every case drawn, not only the one with a finding and the sample.
+    assert audited(directory, ("json", "html"), 2, "--plots", "all")[0] == 1     # the wrong claim
     result = merge(directory, 2, "--report-dir", "merged", "--format", "html")
     assert result.exit_code == 1, result.output
     assert all(read(path)["cases"] for path in shard_reports(directory, 2))   # both shards hold cases
@@ -239,7 +242,7 @@ def test_html_is_refused_when_asked_for_and_the_shards_have_no_plot_data(project
         f"{', '.join(shard_reports(project))} have no plot data (run shards with --format html)")
 
 
-def test_by_default_shards_without_plot_data_merge_to_the_other_formats(project, tmp_path):
+def test_by_default_shards_without_plot_data_merge_to_the_other_formats(project, merged, tmp_path):
     result = merge(project, SHARDS, "-q", "--report-dir", str(tmp_path))
     assert result.exit_code == 2
     assert result.stderr.startswith("diffcheck: no HTML report: the shard reports ")

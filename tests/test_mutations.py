@@ -29,6 +29,7 @@ def pools():
     return {name: mutations.expression_pool(strategies, name, BUDGET, seed=1) for name in ("mul", "sin", "mean")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("op,position,kind", [
     ("mul", 0, SIGN), ("mul", 1, RELATIVE), ("sin", 0, NEIGHBOUR), ("sin", 0, FACTOR), ("mean", 0, DROPPED)])
 def test_a_mutated_rule_is_detected_on_generated_pairs(pools, op, position, kind):
@@ -46,6 +47,7 @@ def _broadcasts_first_argument(tree, point) -> bool:
                for n in postorder(tree))
 
 
+@pytest.mark.slow
 def test_a_wrong_broadcast_reduction_is_detected_where_the_argument_is_broadcast():
     # Averaging instead of summing over the broadcast axes divides the gradient by
     # the number of copies (3 or 6 here), so wherever mul's first argument is
@@ -61,6 +63,7 @@ def test_a_wrong_broadcast_reduction_is_detected_where_the_argument_is_broadcast
     assert examples is not None and how == "discrepancy"
 
 
+@pytest.mark.slow
 def test_the_unmutated_pools_raise_no_alarm(pools):
     verdicts = [result.verdict for pool in pools.values() for tree, points in pool
                 for result in check_points(tree, points)]

@@ -9,6 +9,7 @@ digits, independently of diffcheck's methods.
 
 import mpmath as mp
 import numpy as np
+import pytest
 
 from diffcheck.backends.numeric import richardson
 from diffcheck.checking.batch import check_points
@@ -56,6 +57,7 @@ def test_random_sigmoid_mse_points_all_agree():
     assert {r.verdict for r in results} == {"agree"}, [r.reason for r in results if r.verdict != "agree"]
 
 
+@pytest.mark.slow
 def test_rounding_allowance_covers_another_correct_order_of_operations():
     """torch's sigmoid rounds one unit away from the engine's near s = 0.98, and
     its backward pass computes 1 - s from it: 7 units of relative error in

@@ -26,6 +26,7 @@ def planted(index, factor):
     return PlantedSin.apply
 
 
+@pytest.mark.slow
 def test_single_wrong_entry_at_1000x1000_is_found_and_located():
     rng = np.random.default_rng(5)
     x = torch.tensor(rng.standard_normal((1000, 1000)), requires_grad=True)
@@ -41,6 +42,7 @@ def test_single_wrong_entry_at_1000x1000_is_found_and_located():
     assert len(result.mismatches) == 1
 
 
+@pytest.mark.slow
 def test_single_wrong_entries_are_caught_by_every_draw():
     # The docstring's argument: with Rademacher signs a single wrong entry adds exactly
     # +-e to every probe, so detection does not depend on the draw.  100 draws with one
@@ -58,6 +60,7 @@ def test_single_wrong_entries_are_caught_by_every_draw():
     assert caught == 100
 
 
+@pytest.mark.slow
 def test_correct_code_is_not_flagged_at_large_sizes_float64_and_float32():
     rng = np.random.default_rng(3)
     for dtype in (torch.float64, torch.float32):
@@ -66,6 +69,7 @@ def test_correct_code_is_not_flagged_at_large_sizes_float64_and_float32():
         assert result.verdict == "agree", result.message()
 
 
+@pytest.mark.slow
 def test_float32_bugs_larger_than_rounding_are_still_caught():
     rng = np.random.default_rng(4)
     x = torch.tensor(rng.standard_normal(5000), dtype=torch.float32, requires_grad=True)
@@ -92,6 +96,7 @@ def test_float32_bugs_larger_than_rounding_are_still_caught():
     assert diffcheck.check(planted(7, 1 + 1e-4), small).worst.entry == (7,)
 
 
+@pytest.mark.slow
 def test_correct_float32_code_gives_no_false_alarm_over_many_points():
     rng = np.random.default_rng(8)
     alarms = 0

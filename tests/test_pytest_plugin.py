@@ -24,6 +24,9 @@ from types import SimpleNamespace
 import jsonschema
 import pytest
 
+# Slow: whole audits or runs in subprocesses; `-m "not slow"` leaves them out.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # The three lines (and the test they make) that the README shows.

@@ -137,6 +137,7 @@ def _shrunk(strategy, condition, seed):
                                   suppress_health_check=[HealthCheck.too_slow]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0])
 def test_a_condition_on_tanh_shrinks_to_a_small_problem(seed):
     # Like a wrong tanh rule (invisible at 0, where 1 - tanh**2 and 1 - tanh agree):

@@ -40,6 +40,7 @@ def assert_the_others_were_checked(audit):
     assert found["square"] == ["confirmed"] and found["line"] == ["refuted"]
 
 
+@pytest.mark.slow
 def test_a_hanging_case_times_out_and_the_audit_goes_on(tmp_path):
     files = load(tmp_path, SQUARE, SLOW, LINE)
     audit = run_audit(files, executor=WorkerPool(2, timeout=2))

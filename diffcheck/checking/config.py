@@ -15,6 +15,7 @@ the same cases and writes the same reports.
     jobs = 2            # worker processes (0: check cases in the audit process)
     timeout = 120       # seconds per case, in a worker
     memory_mb = 2048    # address space a worker may add, per case
+    reproducible = true # reports without times, versions or last digits (to commit)
 
     [tool.diffcheck.tolerance]
     rounding_safety = 32.0
@@ -47,11 +48,12 @@ class Settings:
     jobs: int | None = None
     timeout: float | None = None
     memory_mb: int | None = None
+    reproducible: bool = False
     source: str = ""   # the pyproject.toml read, if any
 
 
 _KINDS = {"paths": list, "report_dir": str, "formats": list, "backends": list, "tolerance": dict,
-          "jobs": int, "timeout": float, "memory_mb": int}
+          "jobs": int, "timeout": float, "memory_mb": int, "reproducible": bool}
 #: Numeric settings and the least value each may take.
 _LEAST = {"jobs": 0, "timeout": 0.001, "memory_mb": 1}
 

@@ -83,6 +83,13 @@ class CheckResult:
     def ok(self) -> bool:
         return self.verdict in (AGREE, NONDIFFERENTIABLE, OUTSIDE_DOMAIN)
 
+    def __repr__(self) -> str:
+        # What a REPL shows: the verdict and each method's status, not every array.
+        methods = ", ".join(f"{name}: {g.status}" for name, g in self.results.items())
+        reason = f": {self.reason}" if self.reason else ""
+        return (f"<CheckResult {self.expression}: {self.verdict}{reason} ({methods}; "
+                f".gradients, .discrepancies, .results)>")
+
 
 def judge(problem: Problem, point, results: dict[str, Gradient], lazy: bool = False,
           tolerances: Tolerances = DEFAULT_TOLERANCES) -> CheckResult:

@@ -100,7 +100,8 @@ def load_all(paths: Iterable) -> list[CaseFile]:
 def check_case(case: Case, backends=None, profiles: bool = False,
                settings: CheckingSettings = DEFAULT_SETTINGS) -> CaseResult:
     """Cross-check the case at each of its points, then check each claim, under
-    ``settings``; with ``profiles``, also compute the data the HTML report plots."""
+    ``settings``; with ``profiles`` (a policy of :data:`diffcheck.documents.plotdata.PLOTS`,
+    ``True`` for the default), also compute the data the HTML report plots for it."""
     started = time.perf_counter()
     if case.code is not None:
         from diffcheck.documents.codecases import check_code_case
@@ -120,8 +121,9 @@ def check_case(case: Case, backends=None, profiles: bool = False,
             result.findings.append(run.finding(claim, claim.label, FAILED, str(err)))
     result.checks, result.scenarios = run.checks, run.scenarios
     if profiles:
-        from diffcheck.documents.plotdata import profile
-        result.profile = profile(case, backends)
+        from diffcheck.documents.plotdata import profile, wanted
+        if wanted(case.id, result, profiles):
+            result.profile = profile(case, backends)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -196,6 +196,9 @@ def _validate(data, schema, shown: str, case: str | None) -> None:
     if error is None:
         return
     message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
+    if error.validator == "type" and error.validator_value == "string" and isinstance(error.instance, (int, float)):
+        # Claimed numbers are text so that their digits count (0.540 shows three places).
+        message += f'; write it in quotes, as the document shows it: "{error.instance}"'
     place = _field_path(error.absolute_path)
     place = f"field {place}" if place else "top level"
     where = f"{shown}: case {case!r}, {place}" if case else f"{shown}: {place}"

@@ -132,7 +132,9 @@ def compare_claimed(run: CaseRun, claim: Claim, subject: str, text: str, true, c
                f"{_short(shown_true)}{_shape_note(shown_true, value)}")
     if relation != "=":
         message = f"{subject}: the document says it is {relation} {text.strip()}; it is {_short(shown_true)}"
-    return run.finding(claim, subject, REFUTED, message, claimed=text, true=shown_true,
+    # A comparison's claim reads as the document's "> 0", not as the bare bound.
+    claimed = text if relation == "=" else f"{relation} {text.strip()}"
+    return run.finding(claim, subject, REFUTED, message, claimed=claimed, true=shown_true,
                        tolerance=tolerance, diagnoses=diagnoses, evidence=evidence or {})
 
 

@@ -22,6 +22,8 @@ A method that fails at a sample gives ``"nan"`` there, with its status.
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 from diffcheck.backends import BACKENDS, OK, SKIPPED, Problem
@@ -31,6 +33,7 @@ from diffcheck.errors import DiffcheckError
 from diffcheck.language.expr import Apply, Const, Var, evaluate, substitute, variables
 from diffcheck.language.ops import OPS
 from diffcheck.plaindata import number
+from diffcheck.vocabulary import is_problem
 
 SLICE_SAMPLES = 25         # odd: the middle sample is the case's point, exactly
 STEP_EXPONENTS = range(13)  # h = 10**-k
@@ -43,6 +46,50 @@ REFERENCES = (SYMBOLIC, NUMERIC)
 #: symbolic backend's own count) the profile goes without it rather than pay it
 #: again and evaluate it at every sample.  The shipped catalogue needs at most ~120.
 MAX_SYMBOLIC_OPERATIONS = 1_000
+
+
+#: Which cases get plots: those with a finding and a sample of the rest (the
+#: default), every case, or none.  A plot costs about what checking its case
+#: did, so drawing every case would make the HTML report the audit's main cost.
+PLOTS = ("findings", "all", "none")
+#: The sample of cases without a finding: one in this many, chosen by a stable
+#: hash of the case's id, so the same cases are drawn on every run and machine,
+#: whatever the executor or shard.
+SAMPLE_ONE_IN = 32
+
+
+#: Claims about derivatives, whose findings a plot of the derivatives explains; a
+#: wrong printed value or descent step is read from the numbers, not a curve.
+DERIVATIVE_CLAIMS = ("gradient", "formula", "derivation", "accumulate")
+
+
+def wanted(case_id: str, result, plots) -> bool:
+    """Whether the case with this id gets plot data under the ``plots`` policy
+    (one of :data:`PLOTS`; ``True`` means ``"findings"``, a false value none).
+
+    ``result`` is the case's check so far (a
+    :class:`~diffcheck.documents.audit.CaseResult`: its ``checks``,
+    ``scenarios`` and ``findings`` are read)."""
+    policy = "findings" if plots is True else (plots or "none")
+    if policy not in PLOTS:
+        raise ValueError(f"unknown plots policy {plots!r} (choose from {', '.join(PLOTS)})")
+    if policy != "findings":
+        return policy == "all"
+    return derivative_finding(result) or in_sample(case_id)
+
+
+def derivative_finding(result) -> bool:
+    """Whether the methods disagreed or failed on the case, or a claim about one of
+    its derivatives is wrong or could not be checked."""
+    return (any(is_problem(c.verdict) for c in result.checks)
+            or any(is_problem(s.verdict) for s in result.scenarios)
+            or any(is_problem(f.status) and f.kind in DERIVATIVE_CLAIMS for f in result.findings))
+
+
+def in_sample(case_id: str) -> bool:
+    """Whether an agreeing case is one of the drawn sample (crc32 is stable across
+    runs and machines, unlike ``hash``)."""
+    return zlib.crc32(case_id.encode("utf-8", "surrogatepass")) % SAMPLE_ONE_IN == 0
 
 
 def profile(case, backends=None) -> dict:

@@ -238,7 +238,8 @@ class _Builder:
         if name.startswith("__"):
             raise self.fail(f"names starting with '__' are not allowed: '{name}'", func)
         if name not in self.ops:
-            raise self.fail(f"unknown function '{name}'", func)
+            known = ", ".join(sorted(n for n in self.ops if n.isidentifier()))
+            raise self.fail(f"unknown function '{name}' (the functions are: {known})", func)
         op = self.ops[name]
         for arg in node.args:
             if isinstance(arg, ast.Starred):

@@ -20,8 +20,11 @@ import base64
 import functools
 import io
 import math
+import re
 
 import jinja2
+
+from diffcheck.reports.mdreport import failed_test_row
 
 FILENAME = "diffcheck-audit.html"
 TEMPLATE = "report.html.j2"
@@ -31,6 +34,9 @@ BAD_VERDICTS = ("discrepancy", "error")
 MAX_ENTRIES_SHOWN = 8    # per axis of an array; the JSON report has them all
 MAX_TEXT_SHOWN = 240     # characters of a symbolic formula
 PLOT_DPI = 80
+#: A fixed corner, half see-through over the curves: placing legends "best"
+#: tests every corner against every point, a seventh of a plot's cost.
+LEGEND_PLACE, LEGEND_ALPHA = "upper left", 0.6
 PALETTE_COLORS = 128
 #: Line styles per backend, so curves that coincide stay distinguishable.
 STYLES = {"symbolic": dict(color="#222222", linewidth=2.4, linestyle="-"),
@@ -65,6 +71,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["num"] = format_number
     environment.filters["compact"] = compact
     environment.filters["clip"] = clip
+    environment.filters["brief"] = brief
     environment.globals["entry_label"] = entry_label
     return environment
 
@@ -72,8 +79,9 @@ def _environment() -> jinja2.Environment:
 # ---- what counts as a problem -------------------------------------------------------------
 
 def case_problem_count(case: dict) -> int:
-    """Unconfirmed claims, and cross-checks and scenarios where the methods disagree or fail."""
-    return (("unfinished" in case)
+    """Unconfirmed claims, cross-checks and scenarios where the methods disagree or
+    fail, and a pytest test that failed."""
+    return (("unfinished" in case) + (case.get("outcome") == "failed")
             + sum(f["status"] in PROBLEM_STATUSES for f in case["findings"])
             + sum(c["verdict"] in BAD_VERDICTS for c in case["checks"])
             + sum(s["verdict"] in BAD_VERDICTS for s in case["scenarios"]))
@@ -85,6 +93,11 @@ def problem_rows(record: dict) -> list[dict]:
     rows = []
     for number, case in enumerate(record["cases"], start=1):
         base = {"case_number": number, "document": case["document"], "case": case["name"]}
+        failed = failed_test_row(case)
+        if failed:
+            rows.append({**base, "source": "the test", "status": "failed", "where": case["where"],
+                         "subject": failed["what"], "claimed": "", "true": "", "message": failed["diagnosis"],
+                         "diagnoses": [], "note": ""})
         if "unfinished" in case:
             rows.append({**base, "source": "the case", "status": case["unfinished"]["outcome"],
                          "where": case["where"], "subject": "not checked to the end", "claimed": "",
@@ -154,6 +167,29 @@ def compact(value, limit: int = MAX_ENTRIES_SHOWN) -> str:
     return format_number(value)
 
 
+_LONG_NUMBER = re.compile(r"-?\d+\.\d{5,}(?:e[+-]?\d+)?")
+_FLAT_LIST = re.compile(r"\[([^\[\]]*)\]")
+EVIDENCE_ENTRIES = 3     # shown of each list in a sentence of evidence
+EVIDENCE_DIGITS = 4
+
+
+def brief(text, limit: int = MAX_TEXT_SHOWN) -> str:
+    """Evidence text (claimed and true values at the equivalence test's random
+    points, for instance) made readable: numbers at 4 significant digits, each
+    list cut to its first 3 entries and the count of the rest, then clipped.
+    The JSON report has the values whole."""
+    def short_number(match):
+        return f"{float(match.group(0)):.{EVIDENCE_DIGITS}g}"
+
+    def short_list(match):
+        entries = [e.strip() for e in match.group(1).split(",")]
+        if len(entries) <= EVIDENCE_ENTRIES + 1:
+            return f"[{', '.join(entries)}]"
+        return f"[{', '.join(entries[:EVIDENCE_ENTRIES])}, … {len(entries) - EVIDENCE_ENTRIES} more]"
+
+    return clip(_FLAT_LIST.sub(short_list, _LONG_NUMBER.sub(short_number, str(text))), limit)
+
+
 def clip(text: str, limit: int = MAX_TEXT_SHOWN) -> str:
     text = str(text)
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
@@ -212,7 +248,7 @@ def _draw_slice(profile: dict, value_axes, derivative_axes) -> None:
     value_axes.plot([x0], [values[middle]], "o", color="#c0392b", markersize=6, label="the case's point")
     value_axes.set_title(f"f along {entry}", fontsize=10)
     value_axes.set_xlabel(entry)
-    value_axes.legend(fontsize=8, loc="best")
+    value_axes.legend(fontsize=8, loc=LEGEND_PLACE, framealpha=LEGEND_ALPHA)
     for name, data in sliced["backends"].items():
         derivative = _floats(data["derivative"])
         if all(math.isnan(v) for v in derivative):
@@ -222,18 +258,33 @@ def _draw_slice(profile: dict, value_axes, derivative_axes) -> None:
     derivative_axes.set_title(f"df/d{entry} by each method", fontsize=10)
     derivative_axes.set_xlabel(entry)
     if derivative_axes.get_legend_handles_labels()[0]:
-        derivative_axes.legend(fontsize=8, loc="best")
+        derivative_axes.legend(fontsize=8, loc=LEGEND_PLACE, framealpha=LEGEND_ALPHA)
     for axes in (value_axes, derivative_axes):
+        _few_ticks(axes)
         axes.tick_params(labelsize=8)
         axes.grid(True, alpha=0.3)
+
+
+def _few_ticks(axes) -> None:
+    """Five ticks or fewer per linear axis: ticks and their labels are most of
+    what drawing a panel costs."""
+    from matplotlib.ticker import MaxNLocator
+    axes.xaxis.set_major_locator(MaxNLocator(nbins=4))
+    axes.yaxis.set_major_locator(MaxNLocator(nbins=4))
 
 
 def _draw_steps(profile: dict, axes) -> None:
     from matplotlib.ticker import FuncFormatter
 
     steps = profile["steps"]
+    from matplotlib.ticker import LogLocator, NullLocator
+
     axes.set_xscale("log")
     axes.set_yscale("log")
+    # Every decade labelled, no minor ticks: the drawing's cost is mostly ticks.
+    for axis in (axes.xaxis, axes.yaxis):
+        axis.set_major_locator(LogLocator(numticks=7))
+        axis.set_minor_locator(NullLocator())
     # Plain "1e-08" labels: the default mathtext ones cost more than the plot.
     plain = FuncFormatter(lambda v, _: f"{v:.0e}")
     axes.xaxis.set_major_formatter(plain)
@@ -268,4 +319,4 @@ def _draw_steps(profile: dict, axes) -> None:
             axes.axhline(estimate, color="#d95f02", linewidth=1.2, linestyle="--",
                          label=f"its error estimate ({format_number(estimate, 2)})")
     axes.set_title(f"|difference quotient − {steps['reference']}|", fontsize=10)
-    axes.legend(fontsize=7, loc="best")
+    axes.legend(fontsize=7, loc=LEGEND_PLACE, framealpha=LEGEND_ALPHA)

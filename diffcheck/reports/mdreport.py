@@ -43,10 +43,34 @@ def _short(value, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def plural(count: int, word: str) -> str:
+    """``1 document``, ``2 documents``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def failed_test_row(case: dict) -> dict | None:
+    """The row of a pytest test that failed (a case of a pytest run's record), or
+    None: a check can agree while its test fails (require_differentiable=True on a
+    kink), and the report must not call such a run clean."""
+    if case.get("outcome") != "failed":
+        return None
+    verdicts: dict[str, int] = {}
+    for check in case["checks"]:
+        verdicts[check["verdict"]] = verdicts.get(check["verdict"], 0) + 1
+    made = ", ".join(f"{n} {verdict}" for verdict, n in sorted(verdicts.items())) or "none"
+    return {"case": case, "status": "test failed", "where": case["where"], "what": "the test",
+            "claimed": "", "true": "",
+            "diagnosis": f"the test failed (pytest's output says why); its checks: {made}", "finding": None}
+
+
 def problems(record: dict) -> list[dict]:
-    """Every row of the findings table: the document's wrong claims and the methods' disagreements."""
+    """Every row of the findings table: the document's wrong claims, the methods'
+    disagreements, and (in a pytest run's report) the tests that failed."""
     rows = []
     for case in record["cases"]:
+        failed = failed_test_row(case)
+        if failed:
+            rows.append(failed)
         if "unfinished" in case:
             rows.append({"case": case, "status": case["unfinished"]["outcome"], "where": case["where"],
                          "what": "the case, not checked to the end", "claimed": "", "true": "",
@@ -80,7 +104,7 @@ def render(record: dict) -> str:
     if not record["complete"]:
         out += ["> **Incomplete**: the audit was interrupted; this report covers the cases finished.", ""]
     out += [
-        f"{summary['documents']} {words['document']}s, {summary['cases']} {words['case']}s. "
+        f"{plural(summary['documents'], words['document'])}, {plural(summary['cases'], words['case'])}. "
         + (f"Claims: **{claims.get('refuted', 0)} wrong**, {claims.get('confirmed', 0)} confirmed, "
            f"{claims.get('undecided', 0)} undecided, {claims.get('error', 0)} could not be checked. "
            if words["claims"] else "")
@@ -99,7 +123,8 @@ def render(record: dict) -> str:
     rows = problems(record)
     out += ["## Findings", ""]
     if not rows:
-        out += ["Every claim checked is right and the four methods agree.", ""]
+        out += [("Every claim checked is right and the methods agree." if words["claims"] else
+                 "Every check agrees and every test that made one passed."), ""]
     else:
         out += ["| # | document | where | what | claimed | true | diagnosis |",
                 "|---|---|---|---|---|---|---|"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from diffcheck.plaindata import array, number  # noqa: F401 - re-exported for the report formats
-from diffcheck.vocabulary import BAD_INPUT, CLEAN, FOUND, is_problem
+from diffcheck.vocabulary import BAD_INPUT, CLEAN, FOUND, UNSUPPORTED, is_problem
 
 
 def backend_record(gradient) -> dict:
@@ -123,12 +123,52 @@ def summary(cases: list, load_errors: list, complete: bool) -> dict:
             scenarios[s["verdict"]] = scenarios.get(s["verdict"], 0) + 1
     problems = sum(n for counts in (claims, checks, scenarios, unfinished)
                    for word, n in counts.items() if is_problem(word))
-    status = BAD_INPUT if load_errors else (FOUND if problems else CLEAN)
+    # A run whose every cross-check was unsupported (one method asked, or none
+    # able) compared nothing: its "no problems" would claim what was never
+    # checked, so it ends like a usage error (the reports still show it all).
+    status = BAD_INPUT if load_errors or nothing_compared(checks) else (FOUND if problems else CLEAN)
     return {"documents": len({c["document"] for c in cases}), "cases": len(cases), "claims": claims,
             "cross_checks": dict(sorted(checks.items())), "scenarios": dict(sorted(scenarios.items())),
             "unfinished": dict(sorted(unfinished.items())),
             "load_errors": len(load_errors), "problems": problems, "exit_status": status,
             "complete": complete}
+
+
+#: Significant digits a reproducible report keeps.  NumPy picks its exp/pow/sin
+#: kernels by CPU (AVX2, AVX-512), which moves a finite difference, and a gradient
+#: descent run on it, by about 1e-13 relative from one machine to another; at 7
+#: digits such a change shows about once in a billion numbers.
+REPRODUCIBLE_DIGITS = 7
+#: Claim tolerances include the numeric method's error, which moves in its fourth digit.
+REPRODUCIBLE_TOLERANCE_DIGITS = 2
+
+
+def reproducible(record: dict) -> dict:
+    """The record as committed reports hold it (``[tool.diffcheck] reproducible =
+    true``): the same on every machine and every run.  Left out: the run's times,
+    durations and versions (``run`` is ``{"reproducible": true}``) and the numeric
+    method's error estimates, which differ in their first digits between CPUs;
+    rounded: every other number to :data:`REPRODUCIBLE_DIGITS` significant digits,
+    claim tolerances to :data:`REPRODUCIBLE_TOLERANCE_DIGITS`."""
+    return {key: ({"reproducible": True} if key == "run" else _rounded(value, REPRODUCIBLE_DIGITS))
+            for key, value in record.items()}
+
+
+def _rounded(value, digits: int):
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, list):
+        return [_rounded(item, digits) for item in value]
+    if isinstance(value, dict):
+        return {key: ({} if key == "error_estimate" else
+                      _rounded(item, REPRODUCIBLE_TOLERANCE_DIGITS if key == "tolerance" else digits))
+                for key, item in value.items()}
+    return value
+
+
+def nothing_compared(cross_checks: dict) -> bool:
+    """Whether there were cross-checks and every one was unsupported."""
+    return bool(cross_checks) and all(verdict == UNSUPPORTED for verdict in cross_checks)
 
 
 def audit_record(audit) -> dict:

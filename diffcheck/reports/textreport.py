@@ -78,11 +78,50 @@ def print_check(result, console: Console | None = None) -> None:
                 console.print(f"  symbolic ∂/∂{name} = {formula}", highlight=False)
 
 
-def print_audit(record: dict, console: Console | None = None, limit: int = 40) -> None:
-    """The audit in a terminal: a table per document, then the findings, one line each."""
+def clip(text, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word or number boundary, with
+    an ellipsis saying that it was cut (never ``0.12345`` shown as ``0.12``)."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    boundary = max(cut.rfind(mark) for mark in (" ", ",", ";", "(", "["))
+    return (cut[:boundary + 1].rstrip() if boundary > limit // 2 else cut) + "…"
+
+
+def print_audit(record: dict, console: Console | None = None, limit: int = 40,
+                load_errors: bool = True) -> None:
+    """The audit in a terminal: a table per document, then the findings, one line
+    each.  ``load_errors=False`` leaves out the case files that could not be read
+    (the audit printed each as it met it)."""
     from diffcheck.reports.mdreport import problems
 
     console = console or Console()
+    if not record["cases"]:
+        console.print("diffcheck audit: no case was checked", style="bold yellow", highlight=False)
+    else:
+        console.print(_document_table(record))
+    if load_errors:
+        for error in record["load_errors"]:
+            console.print(Text(f"case file error: {error}", style="bold red"))
+    rows = problems(record)
+    for number, row in enumerate(rows[:limit], start=1):
+        diagnosis = row["diagnosis"]
+        line = Text(f"{number:3}. ", style="bold")
+        line.append(f"{row['case']['document']} · {row['where']}: ", style="cyan")
+        line.append(f"{row['what']}: claimed {clip(row['claimed'], 60)}, true {clip(row['true'], 60)}. "
+                    if row["claimed"] else f"{row['what']}: ")
+        line.append(diagnosis, style="yellow")
+        console.print(line, overflow="fold")
+    if len(rows) > limit:
+        console.print(f"... and {len(rows) - limit} more findings (see the reports)")
+    if not record["complete"]:
+        console.print(Text("The audit was interrupted: these results cover the cases finished.",
+                           style="bold yellow"))
+
+
+def _document_table(record: dict) -> Table:
+    """One row per document: its cases, and its claims and method problems counted."""
     table = Table(title="diffcheck audit", title_justify="left")
     columns = ["document", "cases", "claims right", "claims wrong", "undecided", "method problems"]
     unfinished = any("unfinished" in case for case in record["cases"])
@@ -104,23 +143,17 @@ def print_audit(record: dict, console: Console | None = None, limit: int = 40) -
     for document, row in documents.items():
         table.add_row(document, *[Text(str(n), style="bold red" if i in (2, 4, 5) and n else "")
                                   for i, n in enumerate(row)])
-    console.print(table)
-    for error in record["load_errors"]:
-        console.print(Text(f"case file error: {error}", style="bold red"))
-    rows = problems(record)
-    for number, row in enumerate(rows[:limit], start=1):
-        diagnosis = row["diagnosis"]
-        line = Text(f"{number:3}. ", style="bold")
-        line.append(f"{row['case']['document']} · {row['where']}: ", style="cyan")
-        line.append(f"{row['what']}: claimed {row['claimed']!s:.60}, true {row['true']!s:.60}. " if row["claimed"]
-                    else f"{row['what']}: ")
-        line.append(diagnosis, style="yellow")
-        console.print(line, overflow="fold")
-    if len(rows) > limit:
-        console.print(f"... and {len(rows) - limit} more findings (see the reports)")
-    if not record["complete"]:
-        console.print(Text("The audit was interrupted: these results cover the cases finished.",
-                           style="bold yellow"))
+    return table
+
+
+def print_nothing_compared(record: dict, backends, console: Console) -> None:
+    """A line saying so when no cross-check compared two methods (the exit status is 2)."""
+    from diffcheck.reports.records import nothing_compared
+    if nothing_compared(record["summary"]["cross_checks"]):
+        asked = f"only {', '.join(backends)} {'was' if len(backends) == 1 else 'were'} asked" \
+            if backends else "no two methods could differentiate any case"
+        console.print(f"diffcheck: nothing was cross-checked ({asked}): every cross-check is unsupported, "
+                      "so the methods were never compared; exit status 2", markup=False, highlight=False)
 
 
 def print_fuzz(result, console: Console | None = None) -> None:
@@ -128,7 +161,7 @@ def print_fuzz(result, console: Console | None = None) -> None:
     with the case file that reproduces it."""
     console = console or Console()
     ops = ", ".join(result.ops) if result.ops else "all ops"
-    console.print(f"diffcheck fuzz: {result.examples} examples, seed {result.seed}, {ops} "
+    console.print(f"diffcheck fuzz: {result.examples} example{'s' * (result.examples != 1)}, seed {result.seed}, {ops} "
                   f"({result.seconds:.1f} s)", style="bold", highlight=False)
     table = Table(title_justify="left")
     table.add_column("verdict")
@@ -138,8 +171,12 @@ def print_fuzz(result, console: Console | None = None) -> None:
         table.add_row(Text(verdict, style=VERDICT_STYLE.get(verdict, "bold red")), str(count),
                       str(result.on_kinks[verdict]))
     console.print(table)
-    if not result.failures:
-        console.print(Text("no failures", style="bold green"))
+    if not result.failures and not result.compared:
+        console.print(Text("nothing was cross-checked: no example could be differentiated by two methods "
+                           "(every one unsupported), so no failure could have been found", style="bold yellow"))
+    elif not result.failures:
+        console.print(Text(f"no failures in {result.compared} cross-checked example"
+                           f"{'s' * (result.compared != 1)}", style="bold green"))
     for number, failure in enumerate(result.failures, start=1):
         line = Text(f"{number:3}. ", style="bold")
         line.append(failure.label, style="bold red")

@@ -36,10 +36,20 @@ def reporter(name: str):
     return importlib.import_module(f".{REPORTERS[name]}", __package__)
 
 
-def prepare_directory(directory: Path | str) -> Path:
+def prepare_directory(directory: Path | str, create: bool = True) -> Path:
     """Create the directory if needed and prove it writable, and not full, before the
-    audit runs: a probe file of :data:`PROBE_BYTES` is written, synced and removed."""
+    audit runs: a probe file of :data:`PROBE_BYTES` is written, synced and removed.
+
+    With ``create=False`` a directory that does not exist yet is left uncreated
+    (a run that may write nothing leaves no empty folder behind): the nearest
+    folder that exists above it must be one this process may create it in."""
     path = Path(directory)
+    if not create and not path.exists():
+        parent = next((p for p in path.absolute().parents if p.exists()), None)
+        if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise ReportError(f"cannot write reports to {path}: "
+                              f"{parent or path} is not a directory this process may write in")
+        return path
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".diffcheck-probe-", delete=True) as probe:

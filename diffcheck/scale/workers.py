@@ -79,7 +79,7 @@ class WorkerSettings:
     """What a worker needs to know of the audit, sent once at start-up."""
 
     backends: list | None
-    profiles: bool
+    profiles: bool | str   # a plots policy (diffcheck.documents.plotdata.PLOTS), or False
     memory_mb: int | None
     checking: CheckingSettings
 
@@ -220,7 +220,7 @@ class WorkerPool:
 
     def run(self, cases, backends, profiles: bool, checking: CheckingSettings = DEFAULT_SETTINGS):
         ctx = context()
-        settings = WorkerSettings(list(backends) if backends else None, bool(profiles), self.memory_mb,
+        settings = WorkerSettings(list(backends) if backends else None, profiles or False, self.memory_mb,
                                   checking)
         pending = deque(range(len(cases)))
         try:

@@ -71,8 +71,17 @@ class FuzzResult:
         return f"diffcheck fuzz --examples {self.examples} --seed {self.seed}{ops}{self.options}"
 
     @property
+    def compared(self) -> int:
+        """Examples where the methods could be compared (any verdict but unsupported)."""
+        return sum(n for verdict, n in self.counts.items() if verdict != "unsupported")
+
+    @property
     def exit_status(self) -> int:
-        return 1 if self.failures else 0
+        """1 when something failed; 2 when no example could be cross-checked (every
+        one unsupported: "no failures" would then claim what was never checked)."""
+        if self.failures:
+            return 1
+        return 2 if self.compared == 0 else 0
 
 
 class _Failing(AssertionError):
@@ -208,8 +217,11 @@ def case_file_text(failure: Failure, number: int, result: FuzzResult) -> str:
 
 
 def write_case_files(result: FuzzResult, directory: Path | str) -> list[Path]:
-    """Write each failure's case file into ``directory``; returns the paths."""
+    """Write each failure's case file into ``directory``; returns the paths.  With
+    no failure, nothing is written and the directory is not created."""
     from diffcheck.reports.writer import prepare_directory, write_atomic
+    if not result.failures:
+        return []
     path = prepare_directory(directory)
     written = []
     for number, failure in enumerate(result.failures, start=1):

@@ -28,8 +28,9 @@ class HandWritten:
             got = [got]
         if not isinstance(got, (tuple, list)) or len(got) != len(self.code.positions):
             count = len(got) if isinstance(got, (tuple, list)) else 1
-            raise CallableError(f"grad_f returned {count} gradients for {len(self.code.positions)} "
-                                "differentiated inputs")
+            inputs = len(self.code.positions)
+            raise CallableError(f"grad_f returned {count} gradient{'s' * (count != 1)} for {inputs} "
+                                f"differentiated input{'s' * (inputs != 1)}")
         return [np.asarray(g.detach().cpu().double().numpy() if hasattr(g, "detach") else g,
                            dtype=np.float64) for g in got]
 

@@ -6,6 +6,8 @@ reports render them as they render a cross-check's.
 
 from __future__ import annotations
 
+from html import escape
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,6 +62,13 @@ class Mismatch(Discrepancy):
     def ratio(self) -> float:
         return self.abs_error / self.tolerance if self.tolerance > 0 else float("inf")
 
+    @property
+    def key(self) -> tuple:
+        """What makes two mismatches the same wrong number: the methods, the entry
+        (or probe) and the two values."""
+        where = (self.input, self.entry, self.output, self.output_entry) if self.input is not None else self.probe
+        return (self.method, self.reference_method, where, float(self.value), float(self.reference))
+
     def describe(self) -> str:
         if self.input is None:
             where = f"probe {self.probe + 1} (w.J.u along random signed directions)"
@@ -77,9 +86,31 @@ class Mismatch(Discrepancy):
 class CallableCheck:
     """The outcome of checking one callable's derivatives at one point.
 
-    ``verdict`` is one of :data:`diffcheck.vocabulary.VERDICTS`; ``worst`` is the
-    compared number with the largest error-to-tolerance ratio (mismatched or not);
-    ``mismatches`` are the wrong numbers found, located to entries where possible.
+    Printed (``print(result)``, ``str(result)``) it is :meth:`message`: the verdict,
+    the worst wrong number and the diagnoses in a few lines; in a REPL its repr is
+    the same lines; in a notebook it is a small table.  Attributes:
+
+    ``verdict``
+        ``agree``, ``discrepancy``, ``nondifferentiable``, ``unsupported`` or
+        ``error`` (:data:`diffcheck.vocabulary.VERDICTS`); ``ok`` is true for
+        ``agree`` and ``nondifferentiable``.
+    ``reason``
+        one line on why (``"4 wrong numbers found"``); empty when all agree.
+    ``mode``, ``dtype``, ``rtol``, ``atol``
+        how it compared: every entry or random projections, in what precision,
+        with what tolerances.
+    ``worst``
+        the compared number with the largest error-to-tolerance ratio, wrong or
+        not (a :class:`Mismatch`; its ``describe()`` says it in a line).
+    ``mismatches``
+        the distinct wrong numbers found, located to entries where possible, at
+        most 8; each is listed once however many probes met it.
+    ``methods``
+        each method's name, status and reason (:class:`Method`).
+    ``diagnoses``
+        what a wrong gradient computes instead, where that could be told.
+    ``evaluations``
+        calls of the user's function.
     """
 
     verdict: str
@@ -107,6 +138,26 @@ class CallableCheck:
         lines += [f"diagnosis: {d.explanation}" for d in self.diagnoses[:2]]
         return "\n".join(lines)
 
+    def __str__(self) -> str:
+        return self.message()
+
+    def __repr__(self) -> str:
+        # A REPL shows the result of diffcheck.check(...): the readable lines, not
+        # a dump of every field and array.
+        more = f"; {len(self.mismatches)} in .mismatches" if len(self.mismatches) > 1 else ""
+        return (f"<CallableCheck {self.message()}\n({self.evaluations} calls of fn{more}; "
+                f".message(), .worst, .mismatches, .methods, .diagnoses)>")
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the verdict, then a row per wrong number (escaped)."""
+        rows = "".join(f"<tr><td>{escape(m.describe())}</td></tr>" for m in self.mismatches)
+        rows += "".join(f"<tr><td><i>diagnosis:</i> {escape(d.explanation)}</td></tr>" for d in self.diagnoses)
+        methods = ", ".join(f"{escape(m.name)}: {escape(m.status)}" for m in self.methods.values())
+        return (f"<div><b>{escape(self.what)} check: {escape(self.verdict)}</b>"
+                f"{': ' + escape(self.reason) if self.reason else ''}"
+                f"<br><small>{methods}; {self.evaluations} calls of fn</small>"
+                f"{'<table>' + rows + '</table>' if rows else ''}</div>")
+
 
 
 def mismatch_of(code, comparison: Comparison, many_outputs: bool) -> Mismatch:
@@ -131,11 +182,18 @@ def classify(result: CallableCheck, code, comparisons: list[Comparison], kink: s
     if failed and any(c.input_entry is not None for c in failed):
         failed = [c for c in failed if c.input_entry is not None]
     failed.sort(key=lambda c: (c.output_entry is None, -c.ratio))
-    result.mismatches = [mismatch_of(code, c, many) for c in failed[:MAX_LOCATED]]
+    # The same entry met again (by another probe) is the same wrong number: listed
+    # once; and Jacobian entries, where found, explain entries of w.J as well.
+    located = {}
+    for c in failed:
+        mismatch = mismatch_of(code, c, many)
+        located.setdefault(mismatch.key, mismatch)
+    shown = [m for m in located.values() if m.output_entry is not None] or list(located.values())
+    result.mismatches = shown[:MAX_LOCATED]
     if comparisons:
         result.worst = result.mismatches[0] if result.mismatches else mismatch_of(
             code, max(comparisons, key=lambda c: c.ratio), many)
-    _set_verdict(result, len(failed), kink)
+    _set_verdict(result, len(located), kink)
 
 
 def _set_verdict(result: CallableCheck, failed: int, kink: str) -> None:
@@ -146,7 +204,7 @@ def _set_verdict(result: CallableCheck, failed: int, kink: str) -> None:
         result.verdict, result.reason = NONDIFFERENTIABLE, kink
     elif failed:
         result.verdict = DISCREPANCY
-        count = len({(m.method, m.input, m.entry, m.output_entry) for m in result.mismatches})
+        count = len(result.mismatches)
         result.reason = (f"{count}{'+' if failed > MAX_LOCATED else ''} wrong "
                          f"number{'s' if count > 1 else ''} found")
     elif methods_failed:
