@@ -19,7 +19,7 @@ from diffcheck.checking.harness import (
     check_expr,
     make_problem,
 )
-from diffcheck.documents import equivalence, hypotheses
+from diffcheck.documents import derivations, equivalence, hypotheses
 from diffcheck.documents.catalogue import Case, Claim
 from diffcheck.documents.findings import Finding
 from diffcheck.documents.precision import claimed as read_claimed
@@ -207,7 +207,8 @@ def check_formula(run: CaseRun, claim: Claim) -> list[Finding]:
     tree = claim.trees.get("expression", case.tree)
     target = equivalence.Derivative(tree, spec["wrt"])
     subject = f"d/d{spec['wrt']} of {spec.get('expression', case.expression)} = {spec['formula']}"
-    return [_equivalence_finding(run, claim, subject, spec["formula"], target, claim.trees["formula"])]
+    verdict = equivalence.compare(run.case, claim, target, claim.trees["formula"])
+    return [_equivalence_finding(run, claim, subject, spec["formula"], target, verdict)]
 
 
 def check_derivation(run: CaseRun, claim: Claim) -> list[Finding]:
@@ -225,15 +226,18 @@ def check_derivation(run: CaseRun, claim: Claim) -> list[Finding]:
         target = equivalence.Value(steps[0])
         against = f"step 1, {spec['steps'][0]}"
         numbered = list(enumerate(steps, start=1))[1:]
-    findings = []
+    checked = []
     for number, step in numbered:
-        subject = f"step {number} of {len(steps)}: {spec['steps'][number - 1]} = {against}"
-        findings.append(_equivalence_finding(run, claim, subject, spec["steps"][number - 1], target, step))
-    return findings
+        text = spec["steps"][number - 1]
+        subject = f"step {number} of {len(steps)}: {text} = {against}"
+        verdict = equivalence.compare(run.case, claim, target, step)
+        finding = _equivalence_finding(run, claim, subject, text, target, verdict)
+        checked.append(derivations.Step(number, text, step, finding, verdict))
+    derivations.diagnose_steps(checked, against)
+    return [s.finding for s in checked]
 
 
-def _equivalence_finding(run, claim, subject, text, target, formula) -> Finding:
-    verdict = equivalence.compare(run.case, claim, target, formula)
+def _equivalence_finding(run, claim, subject, text, target, verdict) -> Finding:
     evidence = {"proof": verdict.proof, "points_checked": verdict.points_checked}
     if verdict.status == CONFIRMED:
         how = ("the difference simplifies to zero" if verdict.proof == "symbolic"
