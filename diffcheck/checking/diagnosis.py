@@ -126,23 +126,26 @@ def _small_fractions() -> list[Fraction]:
 
 
 def factor(c: _Claim) -> list[Diagnosis]:
-    """The claim is the true value times a constant: a sign, a 2, a 1/m."""
+    """The claim is the true value times a constant: a sign, a 2, a 1/m.
+
+    At a coarse precision several factors may show as the claim ("1" for 0.6 is
+    0.6 times 3/2 or 4/3 or 5/3...); then the numbers cannot tell which, and none
+    is named.  With m = 2, "a lost factor of 2" and "an extra 1/m" are the same
+    number: both readings are given."""
     if not np.any(np.abs(c.true) > 0):
         return []
     plain = [(k, name) for k, name in _plain_factors(c.context.batch_size) if c.shows(k * c.true)]
-    if plain:
-        # At a coarse precision two factors may both show; the closer one is meant,
-        # and with m = 2 "a lost factor of 2" and "an extra 1/m" are the same number.
-        best = min({k for k, _ in plain}, key=lambda k: np.max(np.abs(k * c.true - c.claimed)))
-        names = [name for k, name in plain if k == best]
-        kind = "sign" if best == -1.0 else "factor"
-        return [Diagnosis(kind, f"the claim is the true value times {Fraction(best).limit_denominator(1000)}: "
-                          + ", or ".join(names), _ratio_evidence(c, best))]
-    fitting = [f for f in _small_fractions() if c.shows(float(f) * c.true)]
+    others = [float(f) for f in _small_fractions() if c.shows(float(f) * c.true)]
+    fitting = {k for k, _ in plain} | set(others)
     if len(fitting) != 1:   # none, or the precision cannot tell which
         return []
-    return [Diagnosis("factor", f"the claim is the true value times {fitting[0]} (a constant factor)",
-                      _ratio_evidence(c, float(fitting[0])))]
+    k = fitting.pop()
+    names = [name for value, name in plain if value == k]
+    if not names:
+        return [Diagnosis("factor", f"the claim is the true value times {Fraction(k).limit_denominator(1000)} "
+                          "(a constant factor)", _ratio_evidence(c, k))]
+    return [Diagnosis("sign" if k == -1.0 else "factor", f"the claim is the true value times "
+                      f"{Fraction(k).limit_denominator(1000)}: " + ", or ".join(names), _ratio_evidence(c, k))]
 
 
 def _ratio_evidence(c: _Claim, k: float) -> str:

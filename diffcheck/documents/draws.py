@@ -191,7 +191,8 @@ def _one_cell(cell: list[Printed], inputs: Inputs) -> None:
 
 
 def _numbers(value) -> str:
-    value = np.asarray(value, float)
+    # Rounded at 1e-6: the input is found to the printed precision, not beyond.
+    value = np.round(np.asarray(value, float), 6) + 0.0
     if value.ndim == 0:
         return f"{float(value):.5g}"
     return "[" + ", ".join(f"{v:.5g}" for v in value.ravel()) + "]"
