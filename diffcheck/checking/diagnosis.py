@@ -61,8 +61,8 @@ class Context:
     to the changes it makes (``"X[7, 0] = -4"``), and ``recompute(label)`` gives
     the true value with that data.  ``gradient_norm`` is the length of the whole
     gradient the true value is part of (one component of it, or each sample
-    point's, broadcastable to the true value); ``None`` means the true value is
-    the whole vector.  ``variants`` are further recomputations (roles swapped,
+    point's, broadcastable to the true value; or a function giving it, called
+    only when needed); ``None`` means the true value is the whole vector.  ``variants`` are further recomputations (roles swapped,
     another random draw), tried in order.
     """
 
@@ -70,7 +70,7 @@ class Context:
     earlier_gradients: Sequence[np.ndarray] = ()
     recompute: Callable[[str], np.ndarray] | None = None
     alternatives: Mapping[str, str] = field(default_factory=dict)
-    gradient_norm: np.ndarray | float | None = None
+    gradient_norm: np.ndarray | float | Callable[[], float | None] | None = None
     variants: Sequence[Variant] = ()
 
 
@@ -171,6 +171,8 @@ def accumulated(c: _Claim) -> list[Diagnosis]:
 def normalised(c: _Claim) -> list[Diagnosis]:
     """A unit vector (the gradient divided by its length) written for the gradient."""
     norm = c.context.gradient_norm
+    if callable(norm):
+        norm = norm()
     if norm is None:
         if c.true.size < 2:
             return []   # a scalar's unit vector is its sign: that explains nothing

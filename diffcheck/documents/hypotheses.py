@@ -96,7 +96,7 @@ def variants(case, points: list[Point], compute: Compute) -> list[Variant]:
 
 def claim_context(case, point: Point, compute: Compute, tree=None, wrt: str | None = None) -> Context:
     """The diagnosis context of a value (``wrt`` None) or gradient claim at ``point``."""
-    norm = gradient_norm(case, tree, point, wrt) if wrt is not None else None
+    norm = (lambda: gradient_norm(case, tree, point, wrt)) if wrt is not None else None
     return Context(batch_size=case.batch_size, gradient_norm=norm, variants=variants(case, [point], compute))
 
 
