@@ -54,7 +54,6 @@ def work(tmp_path, monkeypatch):
     (tmp_path / "right.toml").write_text(RIGHT)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.setattr(harness, "TOLERANCES", harness.TOLERANCES)   # the audit resets it
     return tmp_path
 
 

@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 
 from diffcheck.checking.harness import CheckResult
 from diffcheck.checking.tolerances import DEFAULT_TOLERANCES, Tolerances
-from diffcheck.documents import claims, scenarios
+from diffcheck.documents import claims, draws, scenarios
 from diffcheck.documents.catalogue import Case, CaseFile, discover, load
 from diffcheck.documents.claims import CaseRun, Finding
 from diffcheck.errors import DiffcheckError
@@ -119,6 +119,8 @@ def check_case(case: Case, backends=None, profiles: bool = False,
             result.findings.extend(CHECKERS[claim.kind](run, claim))
         except DiffcheckError as err:
             result.findings.append(run.finding(claim, claim.label, FAILED, str(err)))
+    # Outputs of other random draws are read across claims: one cell's outputs together.
+    draws.diagnose_draws(run, result.findings)
     result.checks, result.scenarios = run.checks, run.scenarios
     if profiles:
         from diffcheck.documents.plotdata import profile, wanted

@@ -83,6 +83,7 @@ class Case:
     points: list[dict[str, np.ndarray]]   # the case's point first, then the extra ones
     batch_size: int | None = None
     dtype: str = "float64"   # the precision the document's own code computed in
+    random_inputs: list[str] = field(default_factory=list)   # drawn unseeded by the document: outputs may come from other draws
     defines: dict[str, Expr] = field(default_factory=dict)
     alternatives: list[Alternative] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
@@ -237,6 +238,10 @@ def _build_case(raw: dict, shown: str, document: str) -> Case:
     for variable in case.wrt:
         if variable not in point:
             raise CaseFileError(f"{locate('field wrt')}: {variable!r} is not a variable of the case")
+    case.random_inputs = list(raw.get("random_inputs", []))
+    for variable in case.random_inputs:
+        if variable not in point:
+            raise CaseFileError(f"{locate('field random_inputs')}: {variable!r} is not a variable of the case")
     for number, extra in enumerate(raw.get("points", []), start=1):
         case.points.append(_overridden(point, extra, locate, f"field points {number}"))
     for number, alt in enumerate(raw.get("alternatives", []), start=1):

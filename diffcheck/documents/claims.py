@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from diffcheck.checking.diagnosis import Context, Diagnosis, diagnose
+from diffcheck.checking.diagnosis import Context, Diagnosis, diagnose, diagnose_relation
 from diffcheck.checking.harness import (
     DISCREPANCY,
     NONDIFFERENTIABLE,
@@ -20,7 +20,7 @@ from diffcheck.checking.harness import (
     make_problem,
 )
 from diffcheck.checking.tolerances import DEFAULT_TOLERANCES, Tolerances
-from diffcheck.documents import equivalence
+from diffcheck.documents import derivations, equivalence, hypotheses
 from diffcheck.documents.catalogue import Case, Claim
 from diffcheck.documents.findings import Finding
 from diffcheck.documents.precision import claimed as read_claimed
@@ -127,7 +127,10 @@ def compare_claimed(run: CaseRun, claim: Claim, subject: str, text: str, true, c
     if ok:
         return run.finding(claim, subject, CONFIRMED, f"{subject}: {text.strip()} is right",
                            claimed=text, true=shown_true, tolerance=tolerance, evidence=evidence or {})
-    diagnoses = diagnose(value, shown_true, tolerance, context) if relation == "=" else []
+    if relation == "=":
+        diagnoses = diagnose(value, shown_true, tolerance, context)
+    else:
+        diagnoses = diagnose_relation(relation, value, shown_true, tolerance)
     message = (f"{subject}: the document says {text.strip()}, the true value is "
                f"{_short(shown_true)}{_shape_note(shown_true, value)}")
     if relation != "=":
@@ -154,13 +157,6 @@ def _short(x) -> str:
     return np.array2string(x, precision=6, separator=", ", threshold=12)
 
 
-def _context(run: CaseRun, recompute) -> Context:
-    alternatives = {alt.label: alt.changes for alt in run.case.alternatives}
-    by_label = {alt.label: alt for alt in run.case.alternatives}
-    return Context(batch_size=run.case.batch_size, alternatives=alternatives,
-                   recompute=(lambda label: recompute(by_label[label].point)) if alternatives else None)
-
-
 def check_value(run: CaseRun, claim: Claim) -> list[Finding]:
     case, spec = run.case, claim.spec
     tree = claim.trees.get("expression", case.tree)
@@ -170,17 +166,12 @@ def check_value(run: CaseRun, claim: Claim) -> list[Finding]:
     subject = f"value of {expression} {_describe_point(case, point)}"
     # Recompute as the document's own code would have, in its precision.
     forward = _value_in_float32 if case.dtype == "float32" else evaluate
-    context = _context(run, lambda alt: forward(tree, {**point, **_changed(case, alt)}))
+    context = hypotheses.claim_context(case, point, lambda p: forward(tree, p))
     allowance = 0.0
     if case.dtype == "float32":
         allowance = float32_allowance(true, _value_in_float32(tree, point))
     return [compare_claimed(run, claim, subject, spec["claimed"], true, context, spec.get("relation", "="),
                      allowance=allowance)]
-
-
-def _changed(case: Case, alternative_point) -> dict:
-    """The variables an alternative changes (claims may override others with ``at``)."""
-    return {n: v for n, v in alternative_point.items() if not np.array_equal(v, case.point[n])}
 
 
 def check_gradient(run: CaseRun, claim: Claim) -> list[Finding]:
@@ -202,10 +193,7 @@ def check_gradient(run: CaseRun, claim: Claim) -> list[Finding]:
         if found is not None:
             earlier.append(np.asarray(found, float))
 
-    def recompute(alt_point):
-        return value_and_grad(tree, {**point, **_changed(case, alt_point)}, [wrt])[1][wrt]
-
-    context = _context(run, recompute)
+    context = hypotheses.claim_context(case, point, hypotheses.gradient_of(tree, wrt), tree, wrt)
     context.earlier_gradients = earlier
     evidence = {"reference": source, "cross_check": result.verdict}
     allowance = 0.0
@@ -224,7 +212,8 @@ def check_formula(run: CaseRun, claim: Claim) -> list[Finding]:
     tree = claim.trees.get("expression", case.tree)
     target = equivalence.Derivative(tree, spec["wrt"])
     subject = f"d/d{spec['wrt']} of {spec.get('expression', case.expression)} = {spec['formula']}"
-    return [_equivalence_finding(run, claim, subject, spec["formula"], target, claim.trees["formula"])]
+    verdict = equivalence.compare(run.case, claim, target, claim.trees["formula"])
+    return [_equivalence_finding(run, claim, subject, spec["formula"], target, verdict)]
 
 
 def check_derivation(run: CaseRun, claim: Claim) -> list[Finding]:
@@ -242,15 +231,18 @@ def check_derivation(run: CaseRun, claim: Claim) -> list[Finding]:
         target = equivalence.Value(steps[0])
         against = f"step 1, {spec['steps'][0]}"
         numbered = list(enumerate(steps, start=1))[1:]
-    findings = []
+    checked = []
     for number, step in numbered:
-        subject = f"step {number} of {len(steps)}: {spec['steps'][number - 1]} = {against}"
-        findings.append(_equivalence_finding(run, claim, subject, spec["steps"][number - 1], target, step))
-    return findings
+        text = spec["steps"][number - 1]
+        subject = f"step {number} of {len(steps)}: {text} = {against}"
+        verdict = equivalence.compare(run.case, claim, target, step)
+        finding = _equivalence_finding(run, claim, subject, text, target, verdict)
+        checked.append(derivations.Step(number, text, step, finding, verdict))
+    derivations.diagnose_steps(checked, against)
+    return [s.finding for s in checked]
 
 
-def _equivalence_finding(run, claim, subject, text, target, formula) -> Finding:
-    verdict = equivalence.compare(run.case, claim, target, formula)
+def _equivalence_finding(run, claim, subject, text, target, verdict) -> Finding:
     evidence = {"proof": verdict.proof, "points_checked": verdict.points_checked}
     if verdict.status == CONFIRMED:
         how = ("the difference simplifies to zero" if verdict.proof == "symbolic"
@@ -262,12 +254,12 @@ def _equivalence_finding(run, claim, subject, text, target, formula) -> Finding:
         return run.finding(claim, subject, UNDECIDED, f"{subject}: {verdict.reason}", claimed=text,
                            evidence=evidence)
     evidence.update(verdict.counterexample)
-    diagnoses = _formula_diagnoses(verdict, run.case.batch_size)
+    diagnoses = _formula_diagnoses(verdict, run.case, target)
     return run.finding(claim, subject, REFUTED, f"{subject}: wrong; {verdict.reason}", claimed=text,
                        true=verdict.counterexample.get("true"), diagnoses=diagnoses, evidence=evidence)
 
 
-def _formula_diagnoses(verdict, batch_size) -> list[Diagnosis]:
+def _formula_diagnoses(verdict, case, target) -> list[Diagnosis]:
     """Diagnose a wrong formula from its values at every sample point at once, so a
     constant factor must hold everywhere, not by coincidence at one point."""
     claimed, true, tolerance = verdict.claimed_values, verdict.true_values, verdict.tolerances
@@ -278,7 +270,8 @@ def _formula_diagnoses(verdict, batch_size) -> list[Diagnosis]:
             return [Diagnosis("shared_scalar", "the formula is the sum of the gradient's entries: the "
                               "vector parameter was treated as one scalar shared by every entry",
                               f"at {len(true)} points the formula equals the sum of the true entries")]
-    found = diagnose(claimed, true, tolerance, Context(batch_size=batch_size))
+    context = hypotheses.formula_context(case, target, verdict.points, true)
+    found = diagnose(claimed, true, tolerance, context)
     # Entry-level explanations would name sample points, not entries of the formula.
     return [d for d in found if d.kind != "entry"] or [Diagnosis(
         "unexplained", "no known mistake reproduces the formula", f"checked at {len(true)} points")]

@@ -69,6 +69,7 @@ class Verdict:
     true_values: np.ndarray | None = None
     tolerances: np.ndarray | None = None
     scalar_claim: bool = False      # one scalar formula stated for every entry
+    points: list = field(default_factory=list)   # the sample points behind the value rows, in order
 
 
 def precise_value(tree: Expr, point) -> np.ndarray:
@@ -144,7 +145,7 @@ def compare(case, claim, target, formula: Expr) -> Verdict:
         return both[:size], both[size:]
 
     target_tree = getattr(target, "tree")
-    claimed_rows, true_rows, counterexample, checked = [], [], None, 0
+    claimed_rows, true_rows, counterexample, checked, points = [], [], None, 0, []
     with mpmath.workdps(DIGITS):
         for point in _points(case, claim, formula, target_tree, to_text(formula)):
             values = [mpmath.mpf(float(v)) for name in symbols for v in np.ravel(point[name])]
@@ -157,6 +158,7 @@ def compare(case, claim, target, formula: Expr) -> Verdict:
             if not (np.all(np.isfinite(t)) and np.all(np.isfinite(c))):
                 continue
             checked += 1
+            points.append(point)
             claimed_rows.append(c)
             true_rows.append(t)
             tolerance = RELATIVE * (np.abs(t) + np.max(np.abs(t), initial=0.0)) + 1e-300
@@ -171,7 +173,8 @@ def compare(case, claim, target, formula: Expr) -> Verdict:
         rows = np.array(claimed_rows), np.array(true_rows)
         return Verdict("refuted", reason=counterexample.pop("text"), points_checked=checked,
                        counterexample=counterexample, claimed_values=rows[0], true_values=rows[1],
-                       tolerances=np.maximum(np.abs(rows[1]) * 1e-9, 1e-12), scalar_claim=scalar_claim)
+                       tolerances=np.maximum(np.abs(rows[1]) * 1e-9, 1e-12), scalar_claim=scalar_claim,
+                       points=points)
     if checked == 0:
         return Verdict("undecided", reason="no point was found where both sides are finite")
     if checked < SPOT_POINTS // 2:

@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 
+from diffcheck.checking.diagnosis import SLACK, matches
 from diffcheck.errors import ExpressionError
 
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
@@ -85,17 +86,14 @@ def claimed(text: str, *, where: str = "claim") -> tuple[np.ndarray, np.ndarray]
     return value, tolerance
 
 
-def shows_as(true, value: np.ndarray, tolerance: np.ndarray, slack: float = 1e-9) -> bool:
+def shows_as(true, value: np.ndarray, tolerance: np.ndarray, slack: float = SLACK) -> bool:
     """Whether ``true`` rounds to the claimed ``value`` at the claimed precision.
 
     ``slack`` (relative) keeps a true value that sits exactly on a rounding
-    boundary, up to float rounding, from flipping the verdict.
+    boundary, up to float rounding, from flipping the verdict.  One number in
+    brackets ("grad = [1]" for a scalar) is notation, not a wrong value; any
+    other difference in shape is a wrong claim.  The diagnoses use the same test
+    (:func:`diffcheck.checking.diagnosis.matches`), so an explanation holds exactly
+    when its value would have made the claim right.
     """
-    true = np.asarray(true, dtype=float)
-    if true.shape != value.shape and not (true.size == value.size == 1):
-        # One number in brackets ("grad = [1]" for a scalar) is notation, not a
-        # wrong value; any other difference in shape is a wrong claim.
-        return False
-    true, value, tolerance = true.ravel(), value.ravel(), np.ravel(tolerance)
-    bound = tolerance * (1 + slack) + slack * np.abs(value)
-    return bool(np.all(np.abs(true - value) <= bound))
+    return matches(value, true, tolerance, slack)
