@@ -1,7 +1,7 @@
 """Values stated in the seed documents, through all four backends.
 
-Expected values are worked by hand (and quoted from ../shared/seeds), never taken
-from diffcheck's own output.
+Expected values are worked by hand (and quoted from the documents that the case files
+in cases/ name), never taken from diffcheck's own output.
 """
 
 import math
