@@ -1,6 +1,6 @@
 """How accurate is the numeric backend?  Run by hand: python benchmarks/numeric_accuracy.py
 
-Over the smooth corpus in benchmarks/corpus.py, compares every partial
+Over the smooth corpus in tests/corpus.py, compares every partial
 derivative from the numeric backend, and from plain central differences with the
 fixed step 1e-6 (torch.autograd.gradcheck's default), with the mpmath reference.
 Prints the median and worst relative error, how often the error estimate bounds
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from corpus import SMOOTH, cases  # noqa: E402
 

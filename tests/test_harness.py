@@ -21,14 +21,20 @@ def _replace_op(monkeypatch, name, **changes):
 
 
 def test_wrong_engine_rule_is_a_discrepancy_naming_the_engine(monkeypatch):
-    op = _replace_op(monkeypatch, "sin", vjp=(lambda g, ans, x: g * np.sin(x),))  # should be cos
+    _replace_op(monkeypatch, "sin", vjp=(lambda g, ans, x: g * np.sin(x),))  # should be cos
     result = check_expr("sin(x) * y", {"x": 0.8, "y": 2.0})
     assert result.verdict == "discrepancy"
     assert [d.backend for d in result.discrepancies] == ["engine"]
     worst = result.discrepancies[0]
     assert worst.variable == "x"
     assert worst.value == pytest.approx(2 * np.sin(0.8)) and worst.reference == pytest.approx(2 * np.cos(0.8))
-    assert op.vjp[0] is not OPS["sin"].vjp[0]
+    # The three methods that do not use the engine's rule keep the true gradient:
+    # d/dx = y cos(x) = 2 cos(0.8), d/dy = sin(x) = sin(0.8).
+    for backend in ("symbolic", "numeric", "torch"):
+        assert result.gradients[backend]["x"] == pytest.approx(2 * np.cos(0.8), rel=1e-10), backend
+        assert result.gradients[backend]["y"] == pytest.approx(np.sin(0.8), rel=1e-10), backend
+    # The faulty rule is the engine's only error: its d/dy is still right.
+    assert result.gradients["engine"]["y"] == pytest.approx(np.sin(0.8), rel=1e-12)
 
 
 def test_engine_rule_wrong_by_one_part_in_ten_million_is_caught(monkeypatch):
@@ -46,6 +52,8 @@ def test_wrong_broadcast_reduction_is_caught(monkeypatch):
     result = check_expr("sum(v * c)", {"v": [1.0, 2.0, 3.0], "c": 0.5})
     assert result.verdict == "discrepancy"
     assert result.discrepancies[0].backend == "engine" and result.discrepancies[0].variable == "c"
+    # By hand: d/dc sum(v * c) = sum(v) = 6; the faulty rule keeps g * v[0] = 1.
+    assert result.discrepancies[0].value == pytest.approx(1.0) and result.discrepancies[0].reference == pytest.approx(6.0)
 
 
 def test_wrong_symbolic_form_is_blamed_on_the_symbolic_backend(monkeypatch):

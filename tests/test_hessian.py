@@ -3,7 +3,8 @@
 import numpy as np
 import torch
 
-from diffcheck.usercode.hessian import check_expr_hessian, check_hessian
+from diffcheck.checking.harness import make_problem, normalise_point
+from diffcheck.usercode.hessian import _symbolic_hessian, check_expr_hessian, check_hessian
 
 
 class Cube(torch.autograd.Function):
@@ -46,12 +47,27 @@ def test_a_backward_that_is_not_differentiable_is_found():
 def test_expression_hessian_against_the_symbolic_one():
     result = check_expr_hessian("x**2 * y + sin(x * y)", {"x": 0.7, "y": -1.3})
     assert result.methods["symbolic"].status == "ok" and result.verdict == "agree"
-    # By hand, d2/dxdy (x^2 y + sin(xy)) = 2x + cos(xy) - xy sin(xy).
+    # By hand, for f = x^2 y + sin(xy):
+    #   d2f/dx2  = 2y - y^2 sin(xy)
+    #   d2f/dxdy = 2x + cos(xy) - xy sin(xy)
+    #   d2f/dy2  = -x^2 sin(xy)
     x, y = 0.7, -1.3
     cross = 2 * x + np.cos(x * y) - x * y * np.sin(x * y)
     d2x = 2 * y - y * y * np.sin(x * y)
     d2y = -x * x * np.sin(x * y)
-    assert result.worst.reference_method == "symbolic"
-    assert any(np.isclose(result.worst.reference * s, v, rtol=1e-12)
-               for v in (cross, d2x, d2y, cross + d2x, cross + d2y, d2x - cross, d2y - cross)
-               for s in (1, -1))
+    hessian = np.array([[d2x, cross], [cross, d2y]])
+    # The whole symbolic Hessian, entry by entry.
+    point = normalise_point({"x": x, "y": y})
+    exact, error = _symbolic_hessian(make_problem("x**2 * y + sin(x * y)", point, None), point)
+    np.testing.assert_allclose(exact, hessian, rtol=1e-13)
+    assert np.all(error < 1e-25)
+    # The worst comparison is a probe: w . H[:, input] for a random sign vector w,
+    # so its symbolic reference is one of the four signed sums of the reported
+    # input's column, and numeric's value is within the stated tolerance of it.
+    worst = result.worst
+    assert worst.reference_method == "symbolic"
+    column = hessian[:, worst.input]
+    assert worst.input_name == ("x", "y")[worst.input]
+    signed_sums = [s0 * column[0] + s1 * column[1] for s0 in (1, -1) for s1 in (1, -1)]
+    assert sum(np.isclose(worst.reference, v, rtol=1e-12) for v in signed_sums) == 1
+    assert abs(worst.value - worst.reference) <= worst.tolerance

@@ -1,24 +1,17 @@
 """The mutation suite's machinery on a handful of representative mutants, with small
 budgets: each mutated rule is wrong, so generated checks must flag it; the same
 generated pairs and points with the correct code must raise no alarm.  The full
-table is benchmarks/mutations.py."""
+table is benchmarks/mutations.py; both share tests/mutation_kit.py."""
 
-import sys
-from pathlib import Path
-
+import mutation_kit as mutations
 import numpy as np
 import pytest
+from rule_mutants import AVERAGED, DROPPED, FACTOR, NEIGHBOUR, RELATIVE, SIGN, mutants_of, substitute
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-
-import mutations  # noqa: E402
-from rule_mutants import (AVERAGED, DROPPED, FACTOR, NEIGHBOUR, RELATIVE, SIGN, mutants_of,  # noqa: E402
-                          substitute)
-
-import diffcheck.testing.strategies as strategies  # noqa: E402
-from diffcheck.checking.batch import check_points  # noqa: E402
-from diffcheck.language.expr import Apply, evaluate, postorder, variables  # noqa: E402
-from diffcheck.language.ops import OPS  # noqa: E402
+import diffcheck.testing.strategies as strategies
+from diffcheck.checking.batch import check_points
+from diffcheck.language.expr import Apply, evaluate, postorder, variables
+from diffcheck.language.ops import OPS
 
 mutations._import_everything()
 BUDGET = 40   # generated pairs per op; the mutants below are met far sooner

@@ -1,4 +1,4 @@
-"""Smooth expressions and points shared by the benchmarks.
+"""Smooth expressions and points shared by tests/test_corpus.py and benchmarks/numeric_accuracy.py.
 
 Each entry is (expression, {variable: [points...]}); every expression is smooth
 at every listed point, so each method should get the derivative to within its own

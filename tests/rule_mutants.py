@@ -1,5 +1,5 @@
 """Faults injected into the engine's vector-Jacobian rules (the records of
-``diffcheck/ops.py``), one mutant per (op, argument, kind of fault).
+``diffcheck/language/ops.py``), one mutant per (op, argument, kind of fault).
 
 A mutant is a copy of an op's record with one rule replaced; the record in the
 registry is never touched, so nothing leaks into other checks.  The mutant op is
