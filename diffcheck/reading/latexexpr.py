@@ -39,7 +39,7 @@ _SPACING = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)(?![A-Za-z])|\\[,;:! ]
 _HAT = re.compile(r"\\(hat|bar|tilde)\{([A-Za-z])\}")
 _TEXT_NAME = re.compile(r"\\(?:text|mathrm|mathit|operatorname)\{([A-Za-z][A-Za-z0-9]*)\}")
 _AFTER_CLOSE = re.compile(r"(\))\s*(?=[(\\A-Za-z0-9])|(\})\s*(?=\()")
-_NUMBER_THEN_NAME = re.compile(r"(?<![_^{A-Za-z0-9.])(\d+(?:\.\d+)?)\s*(?=[A-Za-z\\])")
+_NUMBER_THEN_NAME = re.compile(r"(\\cdot\s*)(\d+(?:\.\d+)?)\s*(?=[A-Za-z\\])")
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,12 @@ def _translate(latex: str) -> Translation:
     for _, (macro, _, _) in _STAND_INS.items():
         if macro in latex:
             return Translation(reason=f"{macro} is not read (it stands in for another function here)")
+    for big in ("\\sum", "\\prod"):
+        if big in latex:
+            bound = re.search(re.escape(big) + r"_\{?[^}]*\}?\^\{?([^}\s]+)", latex)
+            if bound is None or not bound.group(1).isdigit():
+                return Translation(reason=f"{big} with a symbolic range is outside the expression language")
+            return Translation(reason=f"{big} over an explicit range is not expanded yet")
     prepared = prepare(latex)
     if isinstance(prepared, Translation):
         return prepared
@@ -105,7 +111,7 @@ def prepare(latex: str) -> str | Translation:
     if named:
         return Translation(reason=f"function {named.group(1)!r} is not read")
     text = _AFTER_CLOSE.sub(lambda m: (m.group(1) or m.group(2)) + " \\cdot ", text)
-    text = _NUMBER_THEN_NAME.sub(r"\1 \\cdot ", text)
+    text = _NUMBER_THEN_NAME.sub(r"\1\2 \\cdot ", text)   # the grammar refuses "2 \\cdot 3x"
     # "\\cdot" inserted before a closing or an operator would be a syntax error
     text = re.sub(r"\\cdot\s*(?=[-+=)}^_]|\\cdot|$)", " ", text)
     return text

@@ -1,0 +1,466 @@
+"""Claims a document states in its formulas: derivatives, derivations, values.
+
+`find(document)` walks the math blocks in order (and prose for points such as
+"for x = 4" and plain-text `dy/dx = ...`), keeping what the document has
+defined so far (`f(x) = ...`, `y = ...`, `L = ...`; a redefinition replaces) and
+the values it has stated (`x = 3`).  Each formula is split into rows (`\\\\`) and
+each row into the sides of its chain of equalities; the first side decides what
+the chain claims:
+
+* a derivative (`\\frac{d}{dx} f`, `\\frac{dy}{dx}`, `\\frac{\\partial f}{\\partial x}`,
+  `f'(x)`, `f''(x)`, `\\nabla f`, `dy/dx`, `\\partial L / \\partial w`): symbolic
+  sides are `formula` / `derivation` claims, numeric sides `gradient` claims;
+* a defined name or any expression with variables: further symbolic sides are a
+  `derivation` (each equals the first), numeric sides `value` claims;
+* only numbers (`18 + 4 = 22`): the arithmetic, as `value` claims.
+
+Numeric sides need a point: the values the document stated, or the numbers
+substituted into the symbolic side before (`6x + 4 = 6(3) + 4` gives x = 3).
+Anything claim-like that cannot be translated is `Unread` with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .document import Block, Document, Found, Location, Unread
+from .latexexpr import translate
+
+GENERIC_VALUES = (0.7, 1.3, 0.9, 1.1, 0.6, 1.2, 0.8, 1.4)
+_NAME = r"(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?[A-Za-z0-9]+\}?)?"
+_D = r"(?:d|\\partial|\\mathrm\{d\}|∂)"
+_ORDER = r"(?:\^\{?(\d)\}?)?"
+_DERIVATIVE_FORMS = [
+    # \frac{d}{dx} body, \frac{\partial^2}{\partial x^2} body
+    ("operator", re.compile(r"\\frac\{\s*" + _D + _ORDER + r"\s*\}\{\s*" + _D + r"\s*(" + _NAME + r")"
+                            + r"(?:\^\{?\d\}?)?\s*\}\s*(.+)$", re.S)),
+    # \frac{dy}{dx}, \frac{\partial f(x, y)}{\partial x}
+    ("of", re.compile(r"\\frac\{\s*" + _D + _ORDER + r"\s*(" + _NAME + r")\s*(?:\([^)]*\))?\s*\}\{\s*"
+                      + _D + r"\s*(" + _NAME + r")(?:\^\{?\d\}?)?\s*\}$")),
+    # dy/dx, \partial L / \partial w
+    ("of", re.compile(r"" + _D + _ORDER + r"\s*(" + _NAME + r")\s*/\s*" + _D + r"\s*(" + _NAME + r")$")),
+    # f'(x), f''(x)
+    ("prime", re.compile(r"(" + _NAME + r")\s*('+|\^\{?\\prime\}?)\s*(?:\(\s*(" + _NAME + r")\s*\))?$")),
+    # \nabla f, \nabla_w L, \nabla f(x)
+    ("nabla", re.compile(r"\\nabla\s*(?:_\{?(" + _NAME + r")\}?)?\s*(" + _NAME + r")\s*(?:\(([^)]*)\))?$")),
+]
+_DEFINED = re.compile(r"(" + _NAME + r")\s*(?:\(([^()]*)\))?$")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_PROSE_POINT = re.compile(r"(?<![\w$\\])([A-Za-z](?:_\d+)?)\s*=\s*(-?\d+(?:\.\d+)?)(?![\w.])")
+_PROSE_DERIVATIVE = re.compile(r"^\s*((?:d|∂)\w+\s*/\s*(?:d|∂)\w+\s*=.+)$", re.M)
+_MATRIX = re.compile(r"\\begin\{([bpvBV]?matrix)\}(.*?)\\end\{\1\}", re.S)
+_INLINE_MATH = re.compile(r"\$\$.*?\$\$|\$.*?\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
+_RELATIONS = re.compile(r"\\(?:leq|geq|le|ge|neq|ne|lt|gt|in|to|rightarrow|Rightarrow|implies|mapsto)(?![A-Za-z])|[<>]")
+
+
+@dataclass
+class _Definition:
+    expression: str
+    parameters: list[str]
+
+
+@dataclass
+class _State:
+    definitions: dict[str, _Definition] = field(default_factory=dict)
+    point: dict[str, float] = field(default_factory=dict)
+    unreadable: dict[str, str] = field(default_factory=dict)   # name -> why its definition was not read
+
+
+@dataclass
+class _Chain:
+    """One chain of equalities: its sides and where it stands."""
+
+    sides: list[str]
+    location: Location
+    quote: str
+
+
+def find(document: Document) -> Found:
+    """Every derivative, derivation and value claim in the document's formulas."""
+    found = Found()
+    state = _State()
+    for block in document.blocks:
+        if block.kind == "math":
+            for chain in _chains(block):
+                _claims(chain, state, found)
+        elif block.kind == "prose":
+            _prose(block, state, found)
+    return found
+
+
+def _prose(block: Block, state: _State, found: Found) -> None:
+    plain = _INLINE_MATH.sub(" ", block.text)
+    for match in _PROSE_POINT.finditer(plain):
+        name = _symbol(match.group(1))
+        if name not in state.definitions:
+            state.point[name] = float(match.group(2))
+    for match in _PROSE_DERIVATIVE.finditer(plain):
+        offset = plain.count("\n", 0, match.start())
+        where = Location(block.location.path, block.location.line + offset, block.location.cell)
+        sides = _split_top(match.group(1).replace("∂", "\\partial "), "=")
+        _claims(_Chain(sides, where, match.group(1).strip()), state, found)
+
+
+def _chains(block: Block) -> list[_Chain]:
+    text = _MATRIX.sub(lambda m: "(" + ", ".join(
+        cell.strip() for row in m.group(2).split("\\\\") for cell in row.split("&") if cell.strip()) + ")",
+        block.text)
+    text = re.sub(r"\\(?:begin|end)\{(?:aligned|split|gathered|cases)\}", " ", text)
+    text = re.sub(r"\\(?:tag|label|text|mathrm\{[a-z]+\}\s*)\{[^}]*\}|\\(?:quad|qquad|,|;|!)", " ", text)
+    chains: list[_Chain] = []
+    for row in _split_top(text, "\\\\"):
+        row = row.replace("&", " ").strip().rstrip(".,;")
+        if not row:
+            continue
+        sides = [s.strip() for s in _split_top(row.replace("\\approx", "="), "=")]
+        if sides and sides[0] == "" and chains:     # "&= ..." continues the row above
+            chains[-1].sides.extend(s for s in sides[1:] if s)
+            chains[-1].quote += " " + row
+            continue
+        chains.append(_Chain(sides, block.location, row))
+    return [c for c in chains if len(c.sides) >= 2]
+
+
+def _split_top(text: str, separator: str) -> list[str]:
+    """Split at `separator` outside braces, parentheses and brackets."""
+    parts, depth, start, index = [], 0, 0, 0
+    while index < len(text):
+        char = text[index]
+        if char in "({[":
+            depth += 1
+        elif char in ")}]":
+            depth -= 1
+        elif depth <= 0 and text.startswith(separator, index):
+            if separator == "=" and (text[index - 1:index] in (":", "<", ">", "!") or
+                                     text[index + 1:index + 2] == "="):
+                index += 1
+                continue
+            parts.append(text[start:index])
+            start = index + len(separator)
+            index = start
+            continue
+        index += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _claims(chain: _Chain, state: _State, found: Found) -> None:
+    sides = chain.sides
+    if any(_RELATIONS.search(side) for side in sides) or any(":" in side[-1:] for side in sides[:1]):
+        return
+    first = re.sub(r"\\left|\\right|\\displaystyle", "", sides[0]).strip()
+    if first.endswith(":"):
+        first = first[:-1]
+    derivative = _derivative(first, state)
+    if derivative is not None:
+        _derivative_claims(chain, derivative, state, found)
+        return
+    defined = _DEFINED.match(first)
+    if defined and not _is_number(first):
+        _named_claims(chain, _symbol(defined.group(1)), defined.group(2), state, found)
+        return
+    _expression_claims(chain, state, found)
+
+
+@dataclass
+class _Derivative:
+    target: str | None            # expression text of what is differentiated
+    wrt: list[str]
+    order: int
+    problem: str | None = None
+
+
+def _derivative(text: str, state: _State) -> _Derivative | None:
+    """The derivative a side denotes, or None when it is not derivative notation."""
+    components = _tuple(text)
+    if components and len(components) > 1:
+        parts = [_derivative(c.strip(), state) for c in components]
+        if all(p is not None and p.target == parts[0].target and len(p.wrt) == 1 for p in parts):
+            return _Derivative(parts[0].target, [p.wrt[0] for p in parts], parts[0].order, parts[0].problem)
+        return None
+    for kind, pattern in _DERIVATIVE_FORMS:
+        match = pattern.match(text)
+        if not match:
+            continue
+        if kind == "operator":
+            order, wrt, body = match.group(1), match.group(2), match.group(3).strip()
+            body = re.sub(r"^\\left|\\right$", "", body)
+            translated = translate(body) if not _DEFINED.fullmatch(body) else None
+            if translated is not None and translated.ok:
+                return _Derivative(translated.expression, [_symbol(wrt)], int(order or 1))
+            return _named(_DEFINED.match(body).group(1) if _DEFINED.fullmatch(body) else body,
+                          [_symbol(wrt)], int(order or 1), state)
+        if kind == "of":
+            return _named(match.group(2), [_symbol(match.group(3))], int(match.group(1) or 1), state)
+        if kind == "prime":
+            name, primes, variable = match.group(1), match.group(2), match.group(3)
+            order = primes.count("'") or 1
+            definition = state.definitions.get(_symbol(name))
+            wrt = [_symbol(variable)] if variable else (definition.parameters[:1] if definition else [])
+            if not wrt:
+                return _Derivative(None, [], order, f"{name}' names no variable and {name} has no parameters")
+            return _named(name, wrt, order, state)
+        if kind == "nabla":
+            subscript, name, arguments = match.group(1), match.group(2), match.group(3)
+            definition = state.definitions.get(_symbol(name))
+            if subscript:
+                wrt = [_symbol(subscript)]
+            elif definition and definition.parameters:
+                wrt = definition.parameters
+            elif arguments:
+                wrt = [_symbol(a.strip()) for a in arguments.split(",") if a.strip()]
+            else:
+                wrt = []
+            return _named(name, wrt, 1, state)
+    return None
+
+
+def _named(name: str, wrt: list[str], order: int, state: _State) -> _Derivative:
+    definition = state.definitions.get(_symbol(name))
+    if definition is None and _symbol(name) in state.unreadable:
+        return _Derivative(None, wrt, order, f"the definition of {name} was not read: "
+                                             f"{state.unreadable[_symbol(name)]}")
+    if definition is None:
+        return _Derivative(None, wrt, order, f"{name} is not defined before this derivative")
+    if not wrt:
+        return _Derivative(None, wrt, order, f"cannot tell what {name} is differentiated with respect to")
+    return _Derivative(definition.expression, wrt, order)
+
+
+def _derivative_claims(chain: _Chain, derivative: _Derivative, state: _State, found: Found) -> None:
+    if derivative.problem:
+        found.unread.append(Unread(chain.location, chain.quote, derivative.problem))
+        return
+    rest = [s for s in chain.sides[1:] if _derivative(s.strip(), state) is None]
+    if not rest:
+        return
+    if len(derivative.wrt) > 1:
+        components = _tuple(rest[-1])
+        if not components or len(components) != len(derivative.wrt):
+            found.unread.append(Unread(chain.location, chain.quote,
+                                       f"a gradient of {len(derivative.wrt)} components needs as many entries"))
+            return
+        sides_per_variable = [[c] for c in components]
+    else:
+        sides_per_variable = [rest]
+    case = _Case(chain, derivative.target, state)
+    for wrt, sides in zip(derivative.wrt, sides_per_variable):
+        translated = _translate_all(sides, chain, found)
+        if translated is None:
+            return
+        case.wrt.append(wrt)
+        symbolic = [t for t in translated if _variables(t)]
+        numbers = [(side, t) for side, t in zip(sides, translated) if not _variables(t)]
+        extra = {"order": derivative.order} if derivative.order > 1 else {}
+        if len(symbolic) == 1:
+            case.claims.append({"kind": "formula", "wrt": wrt, "formula": symbolic[0], **extra})
+        elif len(symbolic) > 1:
+            case.claims.append({"kind": "derivation", "wrt": wrt, "steps": symbolic, **extra})
+        if numbers:
+            case.infer_point(sides, translated)
+            for _, number in numbers:
+                case.numeric({"kind": "gradient", "wrt": wrt, "claimed": number, **extra})
+        if derivative.order > 1:
+            case.review = "a derivative of order 2 or more: the case format checks first derivatives"
+    case.emit(found)
+
+
+def _named_claims(chain: _Chain, name: str, parameters: str | None, state: _State, found: Found) -> None:
+    translated = [translate(_clean(s)) for s in chain.sides[1:]]
+    if not translated[0].ok:
+        if len(chain.sides) > 2 or parameters:     # "f(x) = <unreadable>" is still a definition
+            found.unread.append(Unread(chain.location, chain.quote, translated[0].reason))
+        state.definitions.pop(name, None)
+        state.unreadable[name] = translated[0].reason
+        return
+    first = translated[0].expression
+    if _variables(first):
+        params = [_symbol(p.strip()) for p in parameters.split(",")] if parameters else sorted(_variables(first))
+        state.definitions[name] = _Definition(first, params)
+        state.unreadable.pop(name, None)
+        if len(chain.sides) > 2:
+            _expression_claims(_Chain(chain.sides[1:], chain.location, chain.quote), state, found)
+        return
+    if name in state.definitions:
+        chain = _Chain(chain.sides[1:], chain.location, chain.quote)
+        texts = _translate_all(chain.sides, chain, found)
+        if texts is None:
+            return
+        case = _Case(chain, state.definitions[name].expression, state)
+        for text in texts:
+            case.numeric({"kind": "value", "claimed": text})
+        case.emit(found)
+        return
+    if len(chain.sides) == 2 and _is_number(first):
+        state.point[name] = float(first)          # "x = 3": a stated point
+        return
+    _expression_claims(_Chain(chain.sides[1:], chain.location, chain.quote), state, found)
+
+
+def _expression_claims(chain: _Chain, state: _State, found: Found) -> None:
+    translated = [translate(_clean(s)) for s in chain.sides]
+    if not all(t.ok for t in translated):
+        if any(t.ok and _variables(t.expression) for t in translated):
+            reason = next(t.reason for t in translated if not t.ok)
+            found.unread.append(Unread(chain.location, chain.quote, reason))
+        return
+    texts = [t.expression for t in translated]
+    symbolic = [t for t in texts if _variables(t)]
+    if symbolic:
+        case = _Case(chain, symbolic[0], state)
+        if len(symbolic) > 1:
+            case.claims.append({"kind": "derivation", "steps": symbolic})
+        numbers = [t for t in texts if not _variables(t)]
+        if numbers:
+            case.infer_point(chain.sides, texts)
+            for number in numbers:
+                case.numeric({"kind": "value", "claimed": number})
+        case.emit(found)
+        return
+    if len(texts) >= 2 and _is_number(texts[-1]):
+        # only numbers: each side's arithmetic must give the number the chain ends with
+        case = _Case(chain, None, state)
+        case.arithmetic(texts[:-1], texts[-1])
+        case.emit(found)
+
+
+class _Case:
+    """A case being assembled from one chain."""
+
+    def __init__(self, chain: _Chain, expression: str | None, state: _State):
+        self.chain, self.expression, self.state = chain, expression, state
+        self.wrt: list[str] = []
+        self.claims: list[dict] = []
+        self.pending: list[dict] = []     # numeric claims, which need a point
+        self.inferred: dict[str, float] = {}
+        self.review: str | None = None
+
+    def numeric(self, claim: dict) -> None:
+        self.pending.append(claim)
+
+    def arithmetic(self, sides: list[str], claimed: str) -> None:
+        self.expression = sides[0]
+        self.claims.extend({"kind": "value", "expression": s, "claimed": claimed} for s in sides)
+
+    def infer_point(self, sides: list[str], translated: list[str]) -> None:
+        """Values substituted into the last symbolic side: `6x + 4 = 6(3) + 4` gives x = 3."""
+        symbolic = [s for s, t in zip(sides, translated) if _variables(t)]
+        numeric = [s for s, t in zip(sides, translated) if not _variables(t)]
+        if symbolic and numeric:
+            self.inferred.update(_substituted(_clean(symbolic[-1]), _clean(numeric[0])))
+
+    def emit(self, found: Found) -> None:
+        if self.expression is None:
+            return
+        names = sorted(_variables(self.expression) | {w for w in self.wrt})
+        stated = {**{n: self.state.point[n] for n in names if n in self.state.point}, **self.inferred}
+        complete = all(n in stated for n in names)
+        notes = []
+        if self.pending and complete:
+            point = {n: stated[n] for n in names}
+            seen = set()
+            for claim in self.pending:
+                key = repr(sorted(claim.items()))
+                if key in seen:       # "6(3) + 4 = 18 + 4 = 22": three sides, one value
+                    continue
+                seen.add(key)
+                if "expression" not in claim and claim["claimed"] is not None:
+                    claim["at"] = dict(point)
+                self.claims.append(claim)
+        elif self.pending:
+            missing = ", ".join(n for n in names if n not in stated)
+            found.unread.append(Unread(self.chain.location, self.chain.quote,
+                                       f"a value is stated but the document states no value for {missing}"))
+        if not self.claims:
+            return
+        if complete:
+            variables = {n: stated[n] for n in names}
+        else:
+            variables = {n: GENERIC_VALUES[i % len(GENERIC_VALUES)] for i, n in enumerate(names)}
+            notes.append("no point stated: checked at a generic point")
+        where = (f"{self.chain.location.cell}, line {self.chain.location.line}" if self.chain.location.cell
+                 else f"line {self.chain.location.line}")
+        case = {"name": _case_name(self.chain.location), "where": where,
+                "quote": self.chain.quote[:300], "expression": self.expression, "variables": variables}
+        if self.wrt:
+            case["wrt"] = list(dict.fromkeys(self.wrt))
+        if notes:
+            case["note"] = "; ".join(notes)
+        if self.review:
+            case["review"] = True
+            case["note"] = "; ".join(notes + [self.review])
+        case["claim"] = self.claims
+        found.cases.append(case)
+
+
+def _translate_all(sides, chain: _Chain, found: Found) -> list[str] | None:
+    texts = []
+    for side in sides:
+        translated = translate(_clean(side))
+        if not translated.ok:
+            found.unread.append(Unread(chain.location, chain.quote, translated.reason))
+            return None
+        texts.append(translated.expression)
+    return texts
+
+
+def _substituted(symbolic: str, numeric: str) -> dict[str, float]:
+    """Read the values put in for the variables by matching the two LaTeX texts."""
+    names = sorted(set(re.findall(_NAME, symbolic)) - {"\\frac", "\\cdot", "\\sqrt", "\\exp", "\\ln",
+                                                         "\\log", "\\sin", "\\cos", "\\tan", "\\sigma"},
+                   key=len, reverse=True)
+    names = [n for n in names if not n.startswith("\\") and n not in ("e",)]
+    if not names:
+        return {}
+    squeeze = lambda s: re.sub(r"\s+|\\cdot|\*", "", s)
+    pattern, position, groups = "", 0, []
+    source = squeeze(symbolic)
+    token = re.compile("|".join(re.escape(n) for n in names))
+    for match in token.finditer(source):
+        pattern += re.escape(source[position:match.start()])
+        pattern += r"\(?(-?\d+(?:\.\d+)?)\)?"
+        groups.append(match.group(0))
+        position = match.end()
+    pattern += re.escape(source[position:])
+    match = re.fullmatch(pattern, squeeze(numeric))
+    if not match:
+        return {}
+    values: dict[str, float] = {}
+    for name, value in zip(groups, match.groups()):
+        symbol = _symbol(name)
+        if values.setdefault(symbol, float(value)) != float(value):
+            return {}
+    return values
+
+
+def _tuple(text: str) -> list[str] | None:
+    text = re.sub(r"\\left|\\right", "", text).strip()
+    if text[:1] in "([" and text[-1:] in ")]":
+        parts = _split_top(text[1:-1], ",")
+        if len(parts) > 1:
+            return [p.strip() for p in parts]
+    return None
+
+
+def _clean(side: str) -> str:
+    return side.strip().rstrip(".,;").strip()
+
+
+def _symbol(latex: str) -> str:
+    return latex.replace("\\", "").replace("{", "").replace("}", "").strip()
+
+
+def _variables(expression: str) -> set[str]:
+    from ..ops import CONSTANTS, OPS
+    return {n for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression)
+            if n not in OPS and n not in CONSTANTS}
+
+
+def _is_number(text: str) -> bool:
+    return bool(_NUMBER.fullmatch(text.strip().strip("()")))
+
+
+def _case_name(location: Location) -> str:
+    cell = re.sub(r"[^A-Za-z0-9]+", "-", location.cell or "").strip("-").lower()
+    return f"{cell}-line-{location.line}" if cell else f"line-{location.line}"
