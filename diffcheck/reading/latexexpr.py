@@ -36,6 +36,7 @@ _GRAMMAR_FUNCTIONS = ("\\exp", "\\ln", "\\log", "\\sin", "\\cos", "\\tan")
 _RESERVED = {"Q_{Qpi}": "pi"}
 
 _SPACING = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)(?![A-Za-z])|\\[,;:! ]|\\quad|\\qquad|\\displaystyle|&")
+_DERIVATIVE_INSIDE = re.compile(r"[A-Za-z)]'|\\frac\{\s*(?:d|\\partial)|\\partial|\\nabla")
 _HAT = re.compile(r"\\(hat|bar|tilde)\{([A-Za-z])\}")
 _TEXT_NAME = re.compile(r"\\(?:text|mathrm|mathit|operatorname)\{([A-Za-z][A-Za-z0-9]*)\}")
 _AFTER_CLOSE = re.compile(r"(\))\s*(?=[(\\A-Za-z0-9])|(\})\s*(?=\()")
@@ -68,6 +69,8 @@ def _translate(latex: str) -> Translation:
     for _, (macro, _, _) in _STAND_INS.items():
         if macro in latex:
             return Translation(reason=f"{macro} is not read (it stands in for another function here)")
+    if _DERIVATIVE_INSIDE.search(latex):   # cheap refusal before the slow parser
+        return Translation(reason="derivative notation inside an expression is not read")
     for big in ("\\sum", "\\prod"):
         if big in latex:
             bound = re.search(re.escape(big) + r"_\{?[^}]*\}?\^\{?([^}\s]+)", latex)

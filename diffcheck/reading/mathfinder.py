@@ -299,7 +299,14 @@ def _named_claims(chain: _Chain, name: str, parameters: str | None, state: _Stat
 
 
 def _expression_claims(chain: _Chain, state: _State, found: Found) -> None:
-    translated = [translate(_clean(s)) for s in chain.sides]
+    if not re.search(r"[A-Za-z]", "".join(chain.sides).replace("\\cdot", "").replace("\\times", "")) \
+            and not _is_number(_clean(chain.sides[-1])):
+        return      # numbers that do not end in a number state nothing checkable
+    translated = []
+    for side in chain.sides:        # stop at the first side that cannot be read: parsing is slow
+        translated.append(translate(_clean(side)))
+        if not translated[-1].ok:
+            break
     if not all(t.ok for t in translated):
         if any(t.ok and _variables(t.expression) for t in translated):
             reason = next(t.reason for t in translated if not t.ok)
