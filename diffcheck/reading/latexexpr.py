@@ -87,6 +87,7 @@ def _translate(latex: str) -> Translation:
     except Exception as err:   # the lark grammar raises several unrelated types
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         return Translation(reason=f"SymPy's LaTeX parser cannot read it ({first[:80]})")
+    tree = _agreed(tree)
     try:
         text = _Printer().print(tree)
     except _Refused as err:
@@ -169,6 +170,20 @@ def _parse_latex(text: str):
         from sympy.parsing.latex import parse_latex
         _LATEX_PARSE = functools.partial(parse_latex, backend="lark")
     return _LATEX_PARSE(text)
+
+
+def _agreed(tree):
+    """An ambiguous parse whose readings are all the same expression is that expression
+    (`3x \\cdot x`); readings that differ (`\\sin x \\cdot y`) stay ambiguous."""
+    import sympy
+    if type(tree).__name__ != "Tree" or getattr(tree, "data", None) != "_ambig":
+        return tree
+    readings = tree.children
+    if not readings or not all(isinstance(r, sympy.Basic) for r in readings):
+        return tree
+    if all(sympy.expand(r - readings[0]) == 0 for r in readings[1:]):
+        return readings[0]
+    return tree
 
 
 def _variables(text: str) -> list[str]:

@@ -259,6 +259,10 @@ def _derivative_claims(chain: _Chain, derivative: _Derivative, state: _State, fo
             case.claims.append({"kind": "derivation", "wrt": wrt, "steps": symbolic, **extra})
         if numbers:
             case.infer_point(sides, translated)
+        if numbers and not symbolic and not case.has_point():
+            # "df/dx = 2" with no point stated: the derivative is that constant everywhere
+            case.claims.append({"kind": "formula", "wrt": wrt, "formula": numbers[-1][1], **extra})
+        elif numbers:
             for _, number in numbers:
                 case.numeric({"kind": "gradient", "wrt": wrt, "claimed": number, **extra})
         if derivative.order > 1:
@@ -356,6 +360,10 @@ class _Case:
         numeric = [s for s, t in zip(sides, translated) if not _variables(t)]
         if symbolic and numeric:
             self.inferred.update(_substituted(_clean(symbolic[-1]), _clean(numeric[0])))
+
+    def has_point(self) -> bool:
+        names = _variables(self.expression or "") | set(self.wrt)
+        return all(n in self.state.point or n in self.inferred for n in names)
 
     def emit(self, found: Found) -> None:
         if self.expression is None:

@@ -43,6 +43,7 @@ def read(path: str, text: str | bytes) -> Document:
 def _load(document: Document, text: str):
     path = document.path
     try:
+        json.loads(text)     # first, so that a JSON error is located by line and column
         return nbformat.reads(text, as_version=4, capture_validation_error={})
     except RecursionError:
         document.problems.append(f"{path}: line 1: not read: the notebook's JSON is nested too deeply")

@@ -1,0 +1,111 @@
+"""The math claim finder on small documents written here; expected cases derived by hand."""
+
+import pytest
+
+from diffcheck.reading import markdown, mathfinder
+from diffcheck.reading.latexexpr import translate
+
+
+def find(text):
+    return mathfinder.find(markdown.read("doc.md", text))
+
+
+@pytest.mark.parametrize("latex, expected", [
+    ("3x^2 + 4x + 2", "3*x**2 + 4*x + 2"),
+    ("\\frac{1}{1+e^{-z}}", "1/(1 + exp(-z))"),
+    ("\\sigma(z)(1-\\sigma(z))", "(1 - sigmoid(z))*sigmoid(z)"),
+    ("1 - \\tanh(x)^2", "1 - tanh(x)**2"),
+    ("w_1x_1 + w_2x_2", "w_1*x_1 + w_2*x_2"),
+    ("\\left( x + 1 \\right)^2", "(x + 1)**2"),
+    ("\\sin(x)\\cos(x)", "sin(x)*cos(x)"),
+    ("2 \\times 3x", "6*x"),            # 2 * 3x = 6x
+    ("6(3) + 4", "22"),                  # 18 + 4
+])
+def test_latex_translations(latex, expected):
+    assert translate(latex).expression == expected
+
+
+@pytest.mark.parametrize("latex, reason", [
+    ("\\sum_{i=1}^{n} x_i", "\\sum with a symbolic range is outside the expression language"),
+    ("\\mathrm{ReLU}(x)", "function 'ReLU' is not read"),
+    ("\\arcsec(x)", "\\arcsec is not read (it stands in for another function here)"),
+])
+def test_latex_refusals_give_reasons(latex, reason):
+    assert translate(latex).reason == reason
+
+
+def test_derivative_formula_of_a_defined_function():
+    found = find("Let $f(x) = x^3 + 2x$. Then $f'(x) = 3x^2 + 2$.\n")
+    # d/dx (x^3 + 2x) = 3x^2 + 2: a right formula, checked at a generic point
+    assert found.cases == [{
+        "name": "line-1", "where": "line 1", "quote": "f'(x) = 3x^2 + 2",
+        "expression": "x**3 + 2*x", "variables": {"x": 0.7}, "wrt": ["x"],
+        "note": "no point stated: checked at a generic point",
+        "claim": [{"kind": "formula", "wrt": "x", "formula": "3*x**2 + 2"}]}]
+    assert found.unread == []
+
+
+def test_wrong_gradient_value_at_a_stated_point_is_kept_as_claimed():
+    # g = x w^2 at x = 2, w = 3: dg/dw = 2xw = 12; the document says 13 (wrong), kept as written
+    found = find("$g(x, w) = x w^2$. For x = 2, w = 3, then $\\frac{\\partial g}{\\partial w} = 13$.\n")
+    assert found.cases[0]["variables"] == {"w": 3.0, "x": 2.0}
+    assert found.cases[0]["claim"] == [{"kind": "gradient", "wrt": "w", "claimed": "13",
+                                        "at": {"w": 3.0, "x": 2.0}}]
+
+
+def test_substituted_chain_gives_the_point_and_value_claims():
+    # 6x + 4 at x = 3: 6(3) + 4 = 18 + 4 = 22; "18 + 4" and "22" are the same value, claimed once
+    found = find("$6x + 4 = 6(3) + 4 = 18 + 4 = 22$\n")
+    assert found.cases[0]["expression"] == "6*x + 4"
+    assert found.cases[0]["claim"] == [{"kind": "value", "claimed": "22", "at": {"x": 3.0}}]
+
+
+def test_wrong_intermediate_step_is_its_own_value_claim():
+    # 6(3) + 4 = 22, but the middle side 16 + 4 is 20: claimed "20" at x = 3, which the audit refutes
+    found = find("$6x + 4 = 6(3) + 4 = 16 + 4 = 22$\n")
+    assert {c["claimed"] for c in found.cases[0]["claim"]} == {"22", "20"}
+
+
+def test_derivation_steps_and_redefinition():
+    text = "$y = x^2$\n\n$y = x^3$\n\n$\\frac{dy}{dx} = 3 x \\cdot x = 3x^2$\n"
+    case = find(text).cases[0]
+    # the second definition replaces the first: d/dx x^3
+    assert case["expression"] == "x**3"
+    assert case["claim"] == [{"kind": "derivation", "wrt": "x", "steps": ["3*x**2", "3*x**2"]}]
+
+
+def test_gradient_vector_as_bmatrix():
+    text = "$f(w_1, w_2) = w_1 x + w_2$\n\n$$\\nabla f = \\begin{bmatrix} x \\\\ 1 \\end{bmatrix}$$\n"
+    case = find(text).cases[0]
+    assert case["wrt"] == ["w_1", "w_2"]
+    assert case["claim"] == [{"kind": "formula", "wrt": "w_1", "formula": "x"},
+                             {"kind": "formula", "wrt": "w_2", "formula": "1"}]
+
+
+def test_second_derivative_is_marked_for_review():
+    case = find("$f(x) = x^3$ and $f''(x) = 6x$\n").cases[0]
+    assert case["review"] is True
+    assert case["claim"] == [{"kind": "formula", "wrt": "x", "formula": "6*x", "order": 2}]
+
+
+def test_plain_text_derivative_in_prose():
+    case = find("$y = x^2$\n\ndy/dx = 2x\n").cases[0]
+    assert case["claim"] == [{"kind": "formula", "wrt": "x", "formula": "2*x"}]
+
+
+def test_unreadable_definition_makes_the_derivative_unread_with_its_reason():
+    found = find("$$L = \\sum_{i=1}^{n} (y_i - w x_i)^2$$\n\n$$\\frac{dL}{dw} = 2$$\n")
+    assert found.cases == []
+    assert [u.reason for u in found.unread] == [
+        "the definition of L was not read: \\sum with a symbolic range is outside the expression language"]
+    assert found.unread[0].location.line == 3
+
+
+def test_prose_equations_without_claims_are_ignored():
+    found = find("The dataset has $N = 12$ rows and $x = 3$ is the input.\n")
+    assert found.cases == [] and found.unread == []
+
+
+def test_unbalanced_dollar_does_not_crash():
+    found = find("It costs $5 and $\\frac{1}{ is broken.\n")
+    assert found.cases == []
