@@ -368,7 +368,11 @@ class _Case:
     def emit(self, found: Found) -> None:
         if self.expression is None:
             return
-        names = sorted(_variables(self.expression) | {w for w in self.wrt})
+        names = set(_variables(self.expression)) | set(self.wrt)
+        for claim in self.claims + self.pending:     # a step may name a variable the expression lost
+            for text in [claim.get("formula", ""), claim.get("expression", "")] + claim.get("steps", []):
+                names |= _variables(text)
+        names = sorted(names)
         stated = {**{n: self.state.point[n] for n in names if n in self.state.point}, **self.inferred}
         complete = all(n in stated for n in names)
         notes = []
