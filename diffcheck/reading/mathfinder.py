@@ -51,6 +51,9 @@ _PROSE_POINT = re.compile(r"(?<![\w$\\])([A-Za-z](?:_\d+)?)\s*=\s*(-?\d+(?:\.\d+
 _PROSE_DERIVATIVE = re.compile(r"^\s*((?:d|∂)\w+\s*/\s*(?:d|∂)\w+\s*=.+)$", re.M)
 _MATRIX = re.compile(r"\\begin\{([bpvBV]?matrix)\}(.*?)\\end\{\1\}", re.S)
 _INLINE_MATH = re.compile(r"\$\$.*?\$\$|\$.*?\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
+_UPDATE = re.compile(r"^(.+?)\s*(?:\\leftarrow|\\gets|:=|←)\s*(.+)$", re.S)
+_STEP = re.compile(r"^\s*(" + _NAME + r")\s*-\s*(\\eta|\\alpha|\\lambda|\\gamma|lr|\d+(?:\.\d+)?)\s*"
+                   r"(?:\\cdot|\\times|\*)?\s*(.+)$", re.S)
 _RELATIONS = re.compile(r"\\(?:leq|geq|le|ge|neq|ne|lt|gt|in|to|rightarrow|Rightarrow|implies|mapsto)(?![A-Za-z])|[<>]")
 
 
@@ -58,6 +61,7 @@ _RELATIONS = re.compile(r"\\(?:leq|geq|le|ge|neq|ne|lt|gt|in|to|rightarrow|Right
 class _Definition:
     expression: str
     parameters: list[str]
+    latex: str = ""          # as written, to read the values later substituted into it
 
 
 @dataclass
@@ -74,6 +78,7 @@ class _Chain:
     sides: list[str]
     location: Location
     quote: str
+    update: bool = False      # `w \\leftarrow w - \\eta g`: the first side is the parameter updated
 
 
 def find(document: Document) -> Found:
@@ -113,6 +118,12 @@ def _chains(block: Block) -> list[_Chain]:
         row = row.replace("&", " ").strip().rstrip(".,;")
         if not row:
             continue
+        arrow = _UPDATE.match(row)
+        if arrow:
+            rest = _split_top(arrow.group(2).replace("\\approx", "="), "=")
+            chains.append(_Chain([arrow.group(1).strip()] + [s.strip() for s in rest],
+                                 block.location, row, update=True))
+            continue
         sides = [s.strip() for s in _split_top(row.replace("\\approx", "="), "=")]
         if sides and sides[0] == "" and chains:     # "&= ..." continues the row above
             chains[-1].sides.extend(s for s in sides[1:] if s)
@@ -148,6 +159,9 @@ def _split_top(text: str, separator: str) -> list[str]:
 def _claims(chain: _Chain, state: _State, found: Found) -> None:
     sides = chain.sides
     if any(_RELATIONS.search(side) for side in sides) or any(":" in side[-1:] for side in sides[:1]):
+        return
+    if chain.update:
+        _update_claims(chain, state, found)
         return
     first = re.sub(r"\\left|\\right|\\displaystyle", "", sides[0]).strip()
     if first.endswith(":"):
@@ -186,11 +200,16 @@ def _derivative(text: str, state: _State) -> _Derivative | None:
         if kind == "operator":
             order, wrt, body = match.group(1), match.group(2), match.group(3).strip()
             body = re.sub(r"^\\left|\\right$", "", body)
-            translated = translate(body) if not _DEFINED.fullmatch(body) else None
-            if translated is not None and translated.ok:
+            named = _DEFINED.fullmatch(body)
+            if named and (_symbol(named.group(1)) in state.definitions or
+                          _symbol(named.group(1)) in state.unreadable):
+                return _named(named.group(1), [_symbol(wrt)], int(order or 1), state)
+            translated = translate(body)
+            if translated.ok:
                 return _Derivative(translated.expression, [_symbol(wrt)], int(order or 1))
-            return _named(_DEFINED.match(body).group(1) if _DEFINED.fullmatch(body) else body,
-                          [_symbol(wrt)], int(order or 1), state)
+            if named:
+                return _named(named.group(1), [_symbol(wrt)], int(order or 1), state)
+            return _Derivative(None, [_symbol(wrt)], int(order or 1), translated.reason)
         if kind == "of":
             return _named(match.group(2), [_symbol(match.group(3))], int(match.group(1) or 1), state)
         if kind == "prime":
@@ -281,7 +300,7 @@ def _named_claims(chain: _Chain, name: str, parameters: str | None, state: _Stat
     first = translated[0].expression
     if _variables(first):
         params = [_symbol(p.strip()) for p in parameters.split(",")] if parameters else sorted(_variables(first))
-        state.definitions[name] = _Definition(first, params)
+        state.definitions[name] = _Definition(first, params, _clean(chain.sides[1]))
         state.unreadable.pop(name, None)
         if len(chain.sides) > 2:
             _expression_claims(_Chain(chain.sides[1:], chain.location, chain.quote), state, found)
@@ -291,7 +310,9 @@ def _named_claims(chain: _Chain, name: str, parameters: str | None, state: _Stat
         texts = _translate_all(chain.sides, chain, found)
         if texts is None:
             return
-        case = _Case(chain, state.definitions[name].expression, state)
+        definition = state.definitions[name]
+        case = _Case(chain, definition.expression, state)
+        case.inferred.update(_substituted(definition.latex, _clean(chain.sides[0])))
         for text in texts:
             case.numeric({"kind": "value", "claimed": text})
         case.emit(found)
@@ -336,6 +357,26 @@ def _expression_claims(chain: _Chain, state: _State, found: Found) -> None:
         case.emit(found)
 
 
+def _update_claims(chain: _Chain, state: _State, found: Found) -> None:
+    """`w \\leftarrow w - \\eta G`: with numbers, the arithmetic of the step; with a
+    formula G for the gradient of a loss the document defined, a formula claim."""
+    parameter = _symbol(chain.sides[0])
+    step = _STEP.match(_clean(chain.sides[1]))
+    if step and _symbol(step.group(1)) == parameter and _derivative(step.group(3).strip(), state) is None:
+        gradient = translate(_clean(step.group(3)))
+        losses = [d for d in state.definitions.values() if parameter in _variables(d.expression)]
+        if gradient.ok and _variables(gradient.expression) and losses:
+            loss = losses[-1]
+            if _variables(gradient.expression) <= _variables(loss.expression):
+                case = _Case(chain, loss.expression, state)
+                case.wrt.append(parameter)
+                case.claims.append({"kind": "formula", "wrt": parameter, "formula": gradient.expression})
+                case.review = "the update's gradient is taken to be of the loss defined last with this parameter"
+                case.emit(found)
+                return
+    _expression_claims(_Chain(chain.sides[1:], chain.location, chain.quote), state, found)
+
+
 class _Case:
     """A case being assembled from one chain."""
 
@@ -378,6 +419,7 @@ class _Case:
         notes = []
         if self.pending and complete:
             point = {n: stated[n] for n in names}
+            self.state.point.update(self.inferred)    # the document works at this point from now on
             seen = set()
             for claim in self.pending:
                 key = repr(sorted(claim.items()))

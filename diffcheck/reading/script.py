@@ -75,8 +75,18 @@ def _docstrings(source: str) -> list[tuple[str, int]]:
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                     and isinstance(body[0].value.value, str):
-                found.append((_dedent(body[0].value.value), body[0].lineno))
+                # the text as written: a docstring's escapes would turn "\\tanh" into a tab
+                written = ast.get_source_segment(source, body[0].value) or ""
+                found.append((_dedent(_unquote(written)), body[0].lineno))
     return found
+
+
+def _unquote(literal: str) -> str:
+    literal = literal.lstrip("rRuUbBfF")
+    for quote in ('"""', "'''", '"', "'"):
+        if literal.startswith(quote) and literal.endswith(quote) and len(literal) >= 2 * len(quote):
+            return literal[len(quote):-len(quote)]
+    return literal
 
 
 def _dedent(text: str) -> str:
