@@ -36,6 +36,15 @@ _GRAMMAR_FUNCTIONS = ("\\exp", "\\ln", "\\log", "\\sin", "\\cos", "\\tan")
 _RESERVED = {"Q_{Qpi}": "pi"}
 
 _SPACING = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)(?![A-Za-z])|\\[,;:! ]|\\quad|\\qquad|\\displaystyle|&")
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_PLAIN_SYMBOL = re.compile(r"[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?")
+_MACRO = re.compile(r"\\([A-Za-z]+)")
+_GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi "
+          "rho varrho tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Phi Psi Omega").split()
+#: LaTeX macros a formula may use; any other is refused by name before parsing.
+KNOWN_MACROS = frozenset(_GREEK + """frac dfrac tfrac cdot times ast sqrt exp ln log sin cos tan tanh sigma
+    pi left right big Big bigg Bigg quad qquad displaystyle hat bar tilde text mathrm mathit operatorname
+    partial nabla sum prod""".split())
 _DERIVATIVE_INSIDE = re.compile(r"[A-Za-z)]'|\\frac\{\s*(?:d|\\partial)|\\partial|\\nabla")
 _HAT = re.compile(r"\\(hat|bar|tilde)\{([A-Za-z])\}")
 _TEXT_NAME = re.compile(r"\\(?:text|mathrm|mathit|operatorname)\{([A-Za-z][A-Za-z0-9]*)\}")
@@ -69,6 +78,15 @@ def _translate(latex: str) -> Translation:
     for _, (macro, _, _) in _STAND_INS.items():
         if macro in latex:
             return Translation(reason=f"{macro} is not read (it stands in for another function here)")
+    # Atoms and refusals that need no parse: SymPy's Earley parser costs tens of ms a call.
+    if _PLAIN_NUMBER.fullmatch(latex):
+        return Translation(expression=latex if not latex.startswith("-") else f"({latex})") \
+            if float(latex) == float(latex) else Translation(reason="not a number")
+    if _PLAIN_SYMBOL.fullmatch(latex) and latex != "e":
+        return Translation(expression=latex.replace("{", "").replace("}", ""))
+    unknown = [m for m in _MACRO.findall(latex) if m not in KNOWN_MACROS]
+    if unknown:
+        return Translation(reason=f"\\{unknown[0]} is not read")
     if _DERIVATIVE_INSIDE.search(latex):   # cheap refusal before the slow parser
         return Translation(reason="derivative notation inside an expression is not read")
     for big in ("\\sum", "\\prod"):
@@ -101,7 +119,7 @@ def _translate(latex: str) -> Translation:
 
 def prepare(latex: str) -> str | Translation:
     """The formula rewritten for the lark grammar, or a Translation with the reason."""
-    text = _SPACING.sub(" ", latex)
+    text = _SPACING.sub(" ", latex).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     text = text.replace("\\times", "\\cdot").replace("*", " \\cdot ").replace("\\ast", "\\cdot")
     text = text.replace("\\pi", " Q_{Qpi} ")
     text = _HAT.sub(lambda m: f"{m.group(2)}_{{{m.group(1)}}}", text)

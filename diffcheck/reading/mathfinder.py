@@ -282,8 +282,8 @@ def _derivative_claims(chain: _Chain, derivative: _Derivative, state: _State, fo
             # "df/dx = 2" with no point stated: the derivative is that constant everywhere
             case.claims.append({"kind": "formula", "wrt": wrt, "formula": numbers[-1][1], **extra})
         elif numbers:
-            for _, number in numbers:
-                case.numeric({"kind": "gradient", "wrt": wrt, "claimed": number, **extra})
+            for side, number in numbers:
+                case.numeric({"kind": "gradient", "wrt": wrt, "claimed": _claimed(side, number), **extra})
         if derivative.order > 1:
             case.review = "a derivative of order 2 or more: the case format checks first derivatives"
     case.emit(found)
@@ -313,8 +313,8 @@ def _named_claims(chain: _Chain, name: str, parameters: str | None, state: _Stat
         definition = state.definitions[name]
         case = _Case(chain, definition.expression, state)
         case.inferred.update(_substituted(definition.latex, _clean(chain.sides[0])))
-        for text in texts:
-            case.numeric({"kind": "value", "claimed": text})
+        for side, text in zip(chain.sides, texts):
+            case.numeric({"kind": "value", "claimed": _claimed(side, text)})
         case.emit(found)
         return
     if len(chain.sides) == 2 and _is_number(first):
@@ -343,17 +343,17 @@ def _expression_claims(chain: _Chain, state: _State, found: Found) -> None:
         case = _Case(chain, symbolic[0], state)
         if len(symbolic) > 1:
             case.claims.append({"kind": "derivation", "steps": symbolic})
-        numbers = [t for t in texts if not _variables(t)]
+        numbers = [(side, t) for side, t in zip(chain.sides, texts) if not _variables(t)]
         if numbers:
             case.infer_point(chain.sides, texts)
-            for number in numbers:
-                case.numeric({"kind": "value", "claimed": number})
+            for side, number in numbers:
+                case.numeric({"kind": "value", "claimed": _claimed(side, number)})
         case.emit(found)
         return
     if len(texts) >= 2 and _is_number(texts[-1]):
         # only numbers: each side's arithmetic must give the number the chain ends with
         case = _Case(chain, None, state)
-        case.arithmetic(texts[:-1], texts[-1])
+        case.arithmetic(texts[:-1], _claimed(chain.sides[-1], texts[-1]))
         case.emit(found)
 
 
@@ -426,7 +426,9 @@ class _Case:
                 if key in seen:       # "6(3) + 4 = 18 + 4 = 22": three sides, one value
                     continue
                 seen.add(key)
-                if "expression" not in claim and claim["claimed"] is not None:
+                if claim.get("claimed", "") is None:
+                    continue
+                if "expression" not in claim:
                     claim["at"] = dict(point)
                 self.claims.append(claim)
         elif self.pending:
@@ -493,6 +495,16 @@ def _substituted(symbolic: str, numeric: str) -> dict[str, float]:
         if values.setdefault(symbol, float(value)) != float(value):
             return {}
     return values
+
+
+def _claimed(side: str, translated: str) -> str | None:
+    """The number as the document prints it (`0.50` keeps its precision); for a side
+    that is arithmetic (`18 + 4`), its value; None when that is no plain number (`1/3`)."""
+    written = _clean(side)
+    if _NUMBER.fullmatch(written):
+        return written
+    value = translated.strip("()")
+    return value if _NUMBER.fullmatch(value) else None
 
 
 def _tuple(text: str) -> list[str] | None:
