@@ -45,6 +45,10 @@ _GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iot
 KNOWN_MACROS = frozenset(_GREEK + """frac dfrac tfrac cdot times ast sqrt exp ln log sin cos tan tanh sigma
     pi left right big Big bigg Bigg quad qquad displaystyle hat bar tilde text mathrm mathit operatorname
     partial nabla sum prod""".split())
+#: Letters that conventionally name functions: `f(x)` is an application, not a product.
+FUNCTION_LETTERS = frozenset("fghFGH")
+_APPLIED = re.compile(r"(?<![A-Za-z\\])((?:[A-Za-z]|\\(?:" + "|".join(_GREEK) + r"))(?:_\{?[A-Za-z0-9]+\}?)?)\s*\(")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _DERIVATIVE_INSIDE = re.compile(r"[A-Za-z)]'|\\frac\{\s*(?:d|\\partial)|\\partial|\\nabla")
 _HAT = re.compile(r"\\(hat|bar|tilde)\{([A-Za-z])\}")
 _TEXT_NAME = re.compile(r"\\(?:text|mathrm|mathit|operatorname)\{([A-Za-z][A-Za-z0-9]*)\}")
@@ -87,6 +91,8 @@ def _translate(latex: str) -> Translation:
     unknown = [m for m in _MACRO.findall(latex) if m not in KNOWN_MACROS]
     if unknown:
         return Translation(reason=f"\\{unknown[0]} is not read")
+    if _CONTROL.search(latex):
+        return Translation(reason="control characters in the formula (a backslash lost in an export?)")
     if _DERIVATIVE_INSIDE.search(latex):   # cheap refusal before the slow parser
         return Translation(reason="derivative notation inside an expression is not read")
     for big in ("\\sum", "\\prod"):
@@ -132,6 +138,11 @@ def prepare(latex: str) -> str | Translation:
     named = _TEXT_NAME.search(text)
     if named:
         return Translation(reason=f"function {named.group(1)!r} is not read")
+    applied = _APPLIED.search(text)
+    if applied and applied.group(1) in FUNCTION_LETTERS:
+        return Translation(reason=f"{applied.group(1)}(...) applies a function the formula does not define")
+    # "x(1 - x)" is a product (the grammar would read a function call, ambiguously)
+    text = _APPLIED.sub(lambda m: m.group(0)[:-1].rstrip() + " \\cdot (", text)
     text = _AFTER_CLOSE.sub(lambda m: (m.group(1) or m.group(2)) + " \\cdot ", text)
     text = _NUMBER_THEN_NAME.sub(r"\1\2 \\cdot ", text)   # the grammar refuses "2 \\cdot 3x"
     # "\\cdot" inserted before a closing or an operator would be a syntax error

@@ -41,7 +41,8 @@ _DERIVATIVE_FORMS = [
     # dy/dx, \partial L / \partial w
     ("of", re.compile(r"" + _D + _ORDER + r"\s*(" + _NAME + r")\s*/\s*" + _D + r"\s*(" + _NAME + r")$")),
     # f'(x), f''(x)
-    ("prime", re.compile(r"(" + _NAME + r")\s*('+|\^\{?\\prime\}?)\s*(?:\(\s*(" + _NAME + r")\s*\))?$")),
+    ("prime", re.compile(r"(" + _NAME + r")\s*('+|\^\{?\\prime\}?)\s*(?:\(\s*(" + _NAME
+                         + r"|-?\d+(?:\.\d+)?)\s*\))?$")),
     # \nabla f, \nabla_w L, \nabla f(x)
     ("nabla", re.compile(r"\\nabla\s*(?:_\{?(" + _NAME + r")\}?)?\s*(" + _NAME + r")\s*(?:\(([^)]*)\))?$")),
 ]
@@ -183,6 +184,7 @@ class _Derivative:
     wrt: list[str]
     order: int
     problem: str | None = None
+    at: dict = field(default_factory=dict)   # f'(3): the point written in the notation
 
 
 def _derivative(text: str, state: _State) -> _Derivative | None:
@@ -216,10 +218,16 @@ def _derivative(text: str, state: _State) -> _Derivative | None:
             name, primes, variable = match.group(1), match.group(2), match.group(3)
             order = primes.count("'") or 1
             definition = state.definitions.get(_symbol(name))
+            at = {}
+            if variable and _is_number(variable):      # f'(3): the derivative at a point
+                at = {definition.parameters[0]: float(variable)} if definition and definition.parameters else {}
+                variable = None
             wrt = [_symbol(variable)] if variable else (definition.parameters[:1] if definition else [])
             if not wrt:
                 return _Derivative(None, [], order, f"{name}' names no variable and {name} has no parameters")
-            return _named(name, wrt, order, state)
+            named = _named(name, wrt, order, state)
+            named.at = at
+            return named
         if kind == "nabla":
             subscript, name, arguments = match.group(1), match.group(2), match.group(3)
             definition = state.definitions.get(_symbol(name))
@@ -264,6 +272,7 @@ def _derivative_claims(chain: _Chain, derivative: _Derivative, state: _State, fo
     else:
         sides_per_variable = [rest]
     case = _Case(chain, derivative.target, state)
+    case.inferred.update(derivative.at)
     for wrt, sides in zip(derivative.wrt, sides_per_variable):
         translated = _translate_all(sides, chain, found)
         if translated is None:
@@ -290,6 +299,11 @@ def _derivative_claims(chain: _Chain, derivative: _Derivative, state: _State, fo
 
 
 def _named_claims(chain: _Chain, name: str, parameters: str | None, state: _State, found: Found) -> None:
+    arguments = [a.strip() for a in parameters.split(",")] if parameters else []
+    definition = state.definitions.get(name)
+    if definition and arguments and all(_is_number(a) for a in arguments):
+        _value_at(chain, definition, arguments, state, found)    # "f(3) = 29"
+        return
     translated = [translate(_clean(s)) for s in chain.sides[1:]]
     if not translated[0].ok:
         if len(chain.sides) > 2 or parameters:     # "f(x) = <unreadable>" is still a definition
@@ -321,6 +335,25 @@ def _named_claims(chain: _Chain, name: str, parameters: str | None, state: _Stat
         state.point[name] = float(first)          # "x = 3": a stated point
         return
     _expression_claims(_Chain(chain.sides[1:], chain.location, chain.quote), state, found)
+
+
+def _value_at(chain: _Chain, definition: _Definition, arguments: list[str], state: _State, found: Found) -> None:
+    if len(arguments) != len(definition.parameters):
+        found.unread.append(Unread(chain.location, chain.quote, f"{len(arguments)} arguments for "
+                                   f"{len(definition.parameters)} parameters"))
+        return
+    rest = _Chain(chain.sides[1:], chain.location, chain.quote)
+    texts = _translate_all(rest.sides, rest, found)
+    if texts is None:
+        return
+    case = _Case(rest, definition.expression, state)
+    case.inferred.update({p: float(a) for p, a in zip(definition.parameters, arguments)})
+    for side, text in zip(rest.sides, texts):
+        if _variables(text):
+            found.unread.append(Unread(chain.location, chain.quote, "a value with variables left in it"))
+            return
+        case.numeric({"kind": "value", "claimed": _claimed(side, text)})
+    case.emit(found)
 
 
 def _expression_claims(chain: _Chain, state: _State, found: Found) -> None:
