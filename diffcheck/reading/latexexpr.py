@@ -45,6 +45,9 @@ _GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iot
 KNOWN_MACROS = frozenset(_GREEK + """frac dfrac tfrac cdot times ast sqrt exp ln log sin cos tan tanh sigma
     pi left right big Big bigg Bigg quad qquad displaystyle hat bar tilde text mathrm mathit operatorname
     partial nabla sum prod""".split())
+_DIRECT_TEXT = re.compile(r"[A-Za-z0-9_{}()+\-*/^.\s]+")
+_TEX_ONLY_TOKENS = re.compile(r"[\^_](?![{(])\s*[A-Za-z0-9]{2,}|\^\s*(?:[^{(\s]|\{[^}]*\})\s*\^")
+_ONE_LETTER = re.compile(r"[A-Za-z](?:_[A-Za-z0-9]+)?")
 #: Letters that conventionally name functions: `f(x)` is an application, not a product.
 FUNCTION_LETTERS = frozenset("fghFGH")
 _APPLIED = re.compile(r"(?<![A-Za-z\\])((?:[A-Za-z]|\\(?:" + "|".join(_GREEK) + r"))(?:_\{?[A-Za-z0-9]+\}?)?)\s*\(")
@@ -95,12 +98,20 @@ def _translate(latex: str) -> Translation:
         return Translation(reason="control characters in the formula (a backslash lost in an export?)")
     if _DERIVATIVE_INSIDE.search(latex):   # cheap refusal before the slow parser
         return Translation(reason="derivative notation inside an expression is not read")
+    direct = _already_in_language(latex)
+    if direct is not None:
+        return Translation(expression=direct)
     for big in ("\\sum", "\\prod"):
         if big in latex:
             bound = re.search(re.escape(big) + r"_\{?[^}]*\}?\^\{?([^}\s]+)", latex)
             if bound is None or not bound.group(1).isdigit():
                 return Translation(reason=f"{big} with a symbolic range is outside the expression language")
             return Translation(reason=f"{big} over an explicit range is not expanded yet")
+    return via_sympy(latex)
+
+
+def via_sympy(latex: str) -> Translation:
+    """The translation through SymPy's LaTeX parser and the allowlist printer."""
     prepared = prepare(latex)
     if isinstance(prepared, Translation):
         return prepared
@@ -121,6 +132,30 @@ def _translate(latex: str) -> Translation:
     except DiffcheckError as err:
         return Translation(reason=f"not in the expression language: {err}")
     return Translation(expression=text)
+
+
+def _already_in_language(latex: str) -> str | None:
+    """Formulas that are already expression text once `^` is `**`, braces are
+    parentheses and `\\cdot` is `*` (`(x + y)^{2} - 3 \\cdot z`), checked by
+    diffcheck's parser, or None.  Only formulas with a variable and only
+    one-letter names (`w_1` allowed): `xy` is a product in LaTeX and one name in the
+    language, and `2x` or `f(x)` fail the parser and go to SymPy's."""
+    if _TEX_ONLY_TOKENS.search(latex):     # x^23 is x^2 * 3, x_12 is x_1 * 2, x^2^3 is an error
+        return None
+    text = re.sub(r"_\{([A-Za-z0-9]+)\}", r"_\1", latex)
+    text = re.sub(r"\\cdot|\\times", "*", text)
+    if not _DIRECT_TEXT.fullmatch(text):
+        return None
+    names = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)
+    if not names or not all(_ONE_LETTER.fullmatch(n) for n in names):
+        return None
+    text = text.replace("^", "**").replace("{", "(").replace("}", ")")
+    text = " ".join(text.split())
+    try:
+        parse(text, [n for n in names if n != "e"])
+    except DiffcheckError:
+        return None
+    return text
 
 
 def prepare(latex: str) -> str | Translation:

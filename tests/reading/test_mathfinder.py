@@ -109,3 +109,63 @@ def test_prose_equations_without_claims_are_ignored():
 def test_unbalanced_dollar_does_not_crash():
     found = find("It costs $5 and $\\frac{1}{ is broken.\n")
     assert found.cases == []
+
+
+@pytest.mark.parametrize("latex", [
+    "x^{3} + x^{2} + x + 1", "(x + y) \\cdot z", "x^2 - 3 \\cdot y / z", "{a + b}/c", "-x^2 + w_{1}",
+    "e^{x} - x", "(x - 1)^{2} \\times y",
+])
+def test_fast_path_agrees_with_the_sympy_route(latex):
+    # formulas already in the language skip SymPy's slow parser; both readings must agree
+    import numpy as np
+
+    from diffcheck.expr import evaluate
+    from diffcheck.parser import parse
+    from diffcheck.reading.latexexpr import _already_in_language, via_sympy
+
+    direct, slow = _already_in_language(latex), via_sympy(latex).expression
+    assert direct is not None and slow is not None
+    point = {"x": 0.7, "y": 1.3, "z": 0.9, "a": 1.1, "b": 0.6, "c": 1.2, "w_1": 0.8}
+    names = [n for n in point if n in direct]
+    values = {n: np.float64(point[n]) for n in names}
+    assert float(evaluate(parse(direct, names), values)) == pytest.approx(
+        float(evaluate(parse(slow, names), values)), rel=1e-12)
+
+
+def test_values_and_derivatives_at_points_written_in_the_notation():
+    # f = x^2 + 1: f(3) = 10 right, f'(3) = 2*3 = 6 right, f'(2) = 4, so "5" is wrong but kept as claimed
+    found = find("$f(x) = x^2 + 1$, so $f(3) = 10$ and $f'(3) = 6$ and $f'(2) = 5$.\n")
+    assert [(c["variables"], c["claim"]) for c in found.cases] == [
+        ({"x": 3.0}, [{"kind": "value", "claimed": "10", "at": {"x": 3.0}}]),
+        ({"x": 3.0}, [{"kind": "gradient", "wrt": "x", "claimed": "6", "at": {"x": 3.0}}]),
+        ({"x": 2.0}, [{"kind": "gradient", "wrt": "x", "claimed": "5", "at": {"x": 2.0}}]),
+    ]
+
+
+def test_claimed_numbers_keep_their_written_precision():
+    found = find("$g(x) = x^2$. For x = 0.5, $\\frac{dg}{dx} = 1.000$.\n")
+    assert found.cases[0]["claim"] == [{"kind": "gradient", "wrt": "x", "claimed": "1.000", "at": {"x": 0.5}}]
+
+
+def test_update_rule_with_a_gradient_formula_is_a_formula_claim_for_review():
+    # L = (wx - y)^2: dL/dw = 2(wx - y)x, the gradient the update uses
+    text = "$L(w) = (w x - y)^2$\n\n$$w \\leftarrow w - \\eta \\cdot 2(w x - y) x$$\n"
+    case = find(text).cases[0]
+    assert case["expression"] == "(w*x - y)**2" and case["review"] is True
+    assert case["claim"] == [{"kind": "formula", "wrt": "w", "formula": "x*(2*w*x - 2*y)"}]
+
+
+def test_update_rule_stating_the_method_only_is_ignored():
+    found = find("$L(w) = w^2$\n\n$$w \\leftarrow w - \\eta \\frac{\\partial L}{\\partial w}$$\n")
+    assert found.cases == [] and found.unread == []
+
+
+def test_update_step_with_numbers_checks_its_arithmetic():
+    # 0.5 - 0.1 * 2 = 0.3, so "= 0.4" is refuted: the side's value 0.3 is claimed to be 0.4
+    case = find("$$w := 0.5 - 0.1 \\cdot 2 = 0.4$$\n").cases[0]
+    assert case["claim"] == [{"kind": "value", "expression": "0.3", "claimed": "0.4"}]
+
+
+def test_latex_the_parser_cannot_handle_is_unread_with_its_location():
+    found = find("Text.\n\n$f(x) = x^2$\n\n$$f'(x) = \\int_0^x 2 \\, dt$$\n")
+    assert [(u.location.line, u.reason) for u in found.unread] == [(5, "\\int is not read")]
