@@ -55,7 +55,9 @@ _INLINE_MATH = re.compile(r"\$\$.*?\$\$|\$.*?\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 _UPDATE = re.compile(r"^(.+?)\s*(?:\\leftarrow|\\gets|:=|←)\s*(.+)$", re.S)
 _STEP = re.compile(r"^\s*(" + _NAME + r")\s*-\s*(\\eta|\\alpha|\\lambda|\\gamma|lr|\d+(?:\.\d+)?)\s*"
                    r"(?:\\cdot|\\times|\*)?\s*(.+)$", re.S)
-_RELATIONS = re.compile(r"\\(?:leq|geq|le|ge|neq|ne|lt|gt|in|to|rightarrow|Rightarrow|implies|mapsto)(?![A-Za-z])|[<>]")
+_RELATIONS = re.compile(r"\\(?:leq|geq|le|ge|neq|ne|lt|gt|in|to|mapsto|approx)(?![A-Za-z])|[<>]")
+_STATEMENT_BREAK = re.compile(r"\\(?:rightarrow|Rightarrow|longrightarrow|Longrightarrow|implies|iff|quad|qquad)"
+                              r"(?![A-Za-z])|\\(?:text|mathrm|textrm|mbox)\{[^}]*\}")
 
 
 @dataclass
@@ -87,11 +89,17 @@ def find(document: Document) -> Found:
     found = Found()
     state = _State()
     for block in document.blocks:
-        if block.kind == "math":
-            for chain in _chains(block):
-                _claims(chain, state, found)
-        elif block.kind == "prose":
-            _prose(block, state, found)
+        try:
+            if block.kind == "math":
+                for chain in _chains(block):
+                    _claims(chain, state, found)
+            elif block.kind == "prose":
+                _prose(block, state, found)
+        except RecursionError:
+            found.unread.append(Unread(block.location, block.text[:200], "nested too deeply to read"))
+        except Exception as err:      # one passage the finder fails on must not stop the rest
+            found.unread.append(Unread(block.location, block.text[:200],
+                                       f"the math finder failed here ({type(err).__name__}: {err})"))
     return found
 
 
@@ -113,9 +121,12 @@ def _chains(block: Block) -> list[_Chain]:
         cell.strip() for row in m.group(2).split("\\\\") for cell in row.split("&") if cell.strip()) + ")",
         block.text)
     text = re.sub(r"\\(?:begin|end)\{(?:aligned|split|gathered|cases)\}", " ", text)
-    text = re.sub(r"\\(?:tag|label|text|mathrm\{[a-z]+\}\s*)\{[^}]*\}|\\(?:quad|qquad|,|;|!)", " ", text)
+    text = re.sub(r"\\(?:tag|label)\{[^}]*\}|\\(?:,|;|!)", " ", text)
+    # "f(x) = 2x \\rightarrow f'(x) = 2", "x = 4, y = -3", "a = 1 \\quad b = 2": separate statements
+    text = _STATEMENT_BREAK.sub(lambda m: " \\\\ ", text)
     chains: list[_Chain] = []
-    for row in _split_top(text, "\\\\"):
+    rows = [part for row in _split_top(text, "\\\\") for part in _split_top(row, ",")]
+    for row in rows:
         row = row.replace("&", " ").strip().rstrip(".,;")
         if not row:
             continue
@@ -220,7 +231,7 @@ def _derivative(text: str, state: _State) -> _Derivative | None:
             definition = state.definitions.get(_symbol(name))
             at = {}
             if variable and _is_number(variable):      # f'(3): the derivative at a point
-                at = {definition.parameters[0]: float(variable)} if definition and definition.parameters else {}
+                at = {definition.parameters[0]: _number(variable)} if definition and definition.parameters else {}
                 variable = None
             wrt = [_symbol(variable)] if variable else (definition.parameters[:1] if definition else [])
             if not wrt:
@@ -231,6 +242,15 @@ def _derivative(text: str, state: _State) -> _Derivative | None:
         if kind == "nabla":
             subscript, name, arguments = match.group(1), match.group(2), match.group(3)
             definition = state.definitions.get(_symbol(name))
+            values = [a.strip() for a in (arguments or "").split(",") if a.strip()]
+            if definition and values and all(_is_number(v) for v in values):
+                # \nabla f(3): the gradient at a point
+                if len(values) != len(definition.parameters):
+                    return _Derivative(None, [], 1, f"{len(values)} arguments for "
+                                                    f"{len(definition.parameters)} parameters")
+                named = _named(name, definition.parameters, 1, state)
+                named.at = {p: _number(v) for p, v in zip(definition.parameters, values)}
+                return named
             if subscript:
                 wrt = [_symbol(subscript)]
             elif definition and definition.parameters:
@@ -332,7 +352,7 @@ def _named_claims(chain: _Chain, name: str, parameters: str | None, state: _Stat
         case.emit(found)
         return
     if len(chain.sides) == 2 and _is_number(first):
-        state.point[name] = float(first)          # "x = 3": a stated point
+        state.point[name] = _number(first)          # "x = 3": a stated point
         return
     _expression_claims(_Chain(chain.sides[1:], chain.location, chain.quote), state, found)
 
@@ -347,7 +367,7 @@ def _value_at(chain: _Chain, definition: _Definition, arguments: list[str], stat
     if texts is None:
         return
     case = _Case(rest, definition.expression, state)
-    case.inferred.update({p: float(a) for p, a in zip(definition.parameters, arguments)})
+    case.inferred.update({p: _number(a) for p, a in zip(definition.parameters, arguments)})
     for side, text in zip(rest.sides, texts):
         if _variables(text):
             found.unread.append(Unread(chain.location, chain.quote, "a value with variables left in it"))
@@ -561,6 +581,10 @@ def _variables(expression: str) -> set[str]:
     from ..ops import CONSTANTS, OPS
     return {n for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression)
             if n not in OPS and n not in CONSTANTS}
+
+
+def _number(text: str) -> float:
+    return float(text.strip().strip("()"))
 
 
 def _is_number(text: str) -> bool:

@@ -169,3 +169,21 @@ def test_update_step_with_numbers_checks_its_arithmetic():
 def test_latex_the_parser_cannot_handle_is_unread_with_its_location():
     found = find("Text.\n\n$f(x) = x^2$\n\n$$f'(x) = \\int_0^x 2 \\, dt$$\n")
     assert [(u.location.line, u.reason) for u in found.unread] == [(5, "\\int is not read")]
+
+
+def test_statements_joined_by_rightarrow_are_read_separately():
+    # f = 3x^2 - 2x + 5: f' = 6x - 2, and at 3: 18 - 2 = 16
+    text = ("$f(x) = 3x^2 - 2x + 5 \\quad\\rightarrow\\quad \\nabla f(x) = "
+            "\\frac{\\partial f}{\\partial x} = 6x - 2$\n\n$\\nabla f(3) = 16$\n")
+    cases = find(text).cases
+    assert [c["claim"] for c in cases] == [
+        [{"kind": "formula", "wrt": "x", "formula": "6*x - 2"}],
+        [{"kind": "gradient", "wrt": "x", "claimed": "16", "at": {"x": 3.0}}],
+    ]
+
+
+def test_points_separated_by_commas_in_math():
+    # h = x y at x = 4, y = -3: dh/dx = y = -3
+    found = find("$h(x, y) = x y$ and $x = 4, y = -3$, then $\\frac{\\partial h}{\\partial x} = -3$.\n")
+    assert found.cases[0]["claim"] == [{"kind": "gradient", "wrt": "x", "claimed": "-3",
+                                        "at": {"x": 4.0, "y": -3.0}}]
