@@ -46,7 +46,9 @@ _DERIVATIVE_FORMS = [
     # \nabla f, \nabla_w L, \nabla f(x)
     ("nabla", re.compile(r"\\nabla\s*(?:_\{?(" + _NAME + r")\}?)?\s*(" + _NAME + r")\s*(?:\(([^)]*)\))?$")),
 ]
-_DEFINED = re.compile(r"(" + _NAME + r")\s*(?:\(([^()]*)\))?$")
+_DEFINED = re.compile(r"(" + _NAME + r"|\\(?:hat|bar|tilde)\{[A-Za-z]\}|[A-Za-z]{2,}"
+                      r"|\\(?:text|mathrm|operatorname)\{[A-Za-z]+\})\s*(?:\(([^()]*)\))?$")
+DEFINE_WINDOW = 12   # a name defined within this many formulas before a claim is substituted into it
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _PROSE_POINT = re.compile(r"(?<![\w$\\])([A-Za-z](?:_\d+)?)\s*=\s*(-?\d+(?:\.\d+)?)(?![\w.])")
 _PROSE_DERIVATIVE = re.compile(r"^\s*((?:d|∂)\w+\s*/\s*(?:d|∂)\w+\s*=.+)$", re.M)
@@ -65,6 +67,9 @@ class _Definition:
     expression: str
     parameters: list[str]
     latex: str = ""          # as written, to read the values later substituted into it
+    explicit: bool = False   # parameters written out, f(x, y): they are never replaced by definitions
+    index: int = 0           # the formula it was stated in (State.formulas at the time)
+    line: int = 0
 
 
 @dataclass
@@ -72,6 +77,7 @@ class _State:
     definitions: dict[str, _Definition] = field(default_factory=dict)
     point: dict[str, float] = field(default_factory=dict)
     unreadable: dict[str, str] = field(default_factory=dict)   # name -> why its definition was not read
+    formulas: int = 0        # chains read so far
 
 
 @dataclass
@@ -169,6 +175,7 @@ def _split_top(text: str, separator: str) -> list[str]:
 
 
 def _claims(chain: _Chain, state: _State, found: Found) -> None:
+    state.formulas += 1
     sides = chain.sides
     if any(_RELATIONS.search(side) for side in sides) or any(":" in side[-1:] for side in sides[:1]):
         return
@@ -334,7 +341,8 @@ def _named_claims(chain: _Chain, name: str, parameters: str | None, state: _Stat
     first = translated[0].expression
     if _variables(first):
         params = [_symbol(p.strip()) for p in parameters.split(",")] if parameters else sorted(_variables(first))
-        state.definitions[name] = _Definition(first, params, _clean(chain.sides[1]))
+        state.definitions[name] = _Definition(first, params, _clean(chain.sides[1]), bool(parameters),
+                                              state.formulas, chain.location.line)
         state.unreadable.pop(name, None)
         if len(chain.sides) > 2:
             _expression_claims(_Chain(chain.sides[1:], chain.location, chain.quote), state, found)
@@ -455,6 +463,29 @@ class _Case:
         if symbolic and numeric:
             self.inferred.update(_substituted(_clean(symbolic[-1]), _clean(numeric[0])))
 
+    def _defines(self, names: set[str]) -> dict[str, str]:
+        """Names the claims use that the document defined shortly before (`q = x + y`
+        for `f = qz`), in dependency order; never the target's own written parameters
+        or the variables differentiated with respect to."""
+        target = [d for d in self.state.definitions.values() if d.expression == self.expression]
+        protected = set(self.wrt) | {p for d in target if d.explicit for p in d.parameters}
+        protected |= {n for n, d in self.state.definitions.items() if d.expression == self.expression}
+        defines: dict[str, str] = {}
+
+        def visit(name: str, depth: int) -> None:
+            definition = self.state.definitions.get(name)
+            if (name in defines or name in protected or definition is None or depth > 20
+                    or self.state.formulas - definition.index > DEFINE_WINDOW):
+                return
+            protected.add(name)           # a definition that refers to itself is not followed
+            for inner in sorted(_variables(definition.expression)):
+                visit(inner, depth + 1)
+            defines[name] = definition.expression
+
+        for name in sorted(names):
+            visit(name, 0)
+        return defines
+
     def has_point(self) -> bool:
         names = _variables(self.expression or "") | set(self.wrt)
         return all(n in self.state.point or n in self.inferred for n in names)
@@ -466,7 +497,8 @@ class _Case:
         for claim in self.claims + self.pending:     # a step may name a variable the expression lost
             for text in [claim.get("formula", ""), claim.get("expression", "")] + claim.get("steps", []):
                 names |= _variables(text)
-        names = sorted(names)
+        defines = self._defines(names)
+        names = sorted((names | {n for text in defines.values() for n in _variables(text)}) - set(defines))
         stated = {**{n: self.state.point[n] for n in names if n in self.state.point}, **self.inferred}
         complete = all(n in stated for n in names)
         notes = []
@@ -499,6 +531,10 @@ class _Case:
                  else f"line {self.chain.location.line}")
         case = {"name": _case_name(self.chain.location), "where": where,
                 "quote": self.chain.quote[:300], "expression": self.expression, "variables": variables}
+        if defines:
+            case["define"] = defines
+            self.review = "; ".join(filter(None, [self.review, "uses the document's definitions of " + ", ".join(
+                f"{n} (line {self.state.definitions[n].line})" for n in defines)]))
         if self.wrt:
             case["wrt"] = list(dict.fromkeys(self.wrt))
         if notes:
@@ -534,8 +570,13 @@ def _substituted(symbolic: str, numeric: str) -> dict[str, float]:
     source = squeeze(symbolic)
     token = re.compile("|".join(re.escape(n) for n in names))
     for match in token.finditer(source):
-        pattern += re.escape(source[position:match.start()])
-        pattern += r"\(?(-?\d+(?:\.\d+)?)\)?"
+        literal = source[position:match.start()]
+        pattern += re.escape(literal)
+        if groups and not literal:
+            # two values side by side ("xy" as "(4)(-3)") must be bracketed: "-12" is not -1 and 2
+            pattern += r"\((-?\d+(?:\.\d+)?)\)()"
+        else:
+            pattern += r"(?:\((-?\d+(?:\.\d+)?)\)|(-?\d+(?:\.\d+)?))"
         groups.append(match.group(0))
         position = match.end()
     pattern += re.escape(source[position:])
@@ -543,7 +584,9 @@ def _substituted(symbolic: str, numeric: str) -> dict[str, float]:
     if not match:
         return {}
     values: dict[str, float] = {}
-    for name, value in zip(groups, match.groups()):
+    found = match.groups()
+    for name, bracketed, bare in zip(groups, found[0::2], found[1::2]):
+        value = bracketed or bare
         symbol = _symbol(name)
         if values.setdefault(symbol, float(value)) != float(value):
             return {}
@@ -574,6 +617,9 @@ def _clean(side: str) -> str:
 
 
 def _symbol(latex: str) -> str:
+    """A LaTeX name as the translator names it: `w_{1}` -> `w_1`, `\\hat{y}` -> `y_hat`."""
+    latex = re.sub(r"\\(hat|bar|tilde)\{([A-Za-z])\}", r"\2_\1", latex.strip())
+    latex = re.sub(r"\\(?:text|mathrm|operatorname)\{([A-Za-z]+)\}", r"\1", latex)
     return latex.replace("\\", "").replace("{", "").replace("}", "").strip()
 
 

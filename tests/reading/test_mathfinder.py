@@ -187,3 +187,47 @@ def test_points_separated_by_commas_in_math():
     found = find("$h(x, y) = x y$ and $x = 4, y = -3$, then $\\frac{\\partial h}{\\partial x} = -3$.\n")
     assert found.cases[0]["claim"] == [{"kind": "gradient", "wrt": "x", "claimed": "-3",
                                         "at": {"x": 4.0, "y": -3.0}}]
+
+
+TRICKY = [
+    "=", "= =", "x =", "= 3", "f(x) =", "f() = 2", "f'( ) = 3", "\\frac{d}{dx} =", "\\frac{}{}",
+    "\\nabla = 0", "\\nabla f(1, 2) = (1, 2)", "f(x) = x \\\\ f'(x) = 1 \\\\ &= 2", "a := ", "\\leftarrow",
+    "x = (1, 2, 3) = [4]", "\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix} = 0", "((((x)))) = (((1",
+    "\\frac{\\partial^2 f}{\\partial x^2} = 2", "y = 1e400", "x = --3", "x = (-3)", "f(x)=x^2, f(-1) = (1)",
+    "\\sigma = \\sigma(", "\\sqrt{} = 1", "f(x) = x^{x^{x^{x}}}", "{" * 2000 + "}" * 2000 + " = 1",
+]
+
+
+def test_tricky_formulas_never_make_the_finder_fail():
+    text = "\n\n".join(f"$${formula}$$" for formula in TRICKY) + "\n"
+    found = find(text)
+    assert [u for u in found.unread if "finder failed" in u.reason or "nested" in u.reason] == []
+
+
+def test_where_clause_definitions_are_substituted_and_marked_for_review():
+    # f = qz with q = x + y: df/dz = q = x + y, both steps right once q is known
+    text = "$$f = qz \\quad \\text{where} \\quad q = x + y$$\n\n$$\\frac{\\partial f}{\\partial z} = q = x + y$$\n"
+    case = find(text).cases[0]
+    assert case["expression"] == "q*z" and case["define"] == {"q": "x + y"}
+    assert sorted(case["variables"]) == ["x", "y", "z"]
+    assert case["claim"] == [{"kind": "derivation", "wrt": "z", "steps": ["q", "x + y"]}]
+    assert case["review"] is True and "q (line 1)" in case["note"]
+
+
+def test_written_parameters_are_never_replaced_by_earlier_definitions():
+    # y was defined, but h(x, y) names y as its own parameter
+    text = "$y = x^2$\n\n$h(x, y) = x y$\n\n$\\frac{\\partial h}{\\partial y} = x$\n"
+    case = find(text).cases[0]
+    assert "define" not in case and case["expression"] == "x*y"
+
+
+def test_a_decorated_or_word_name_on_the_left_is_a_definition_not_a_claim():
+    found = find("$\\hat{y} = w x + b$\n\n$Loss = (\\hat{y} - y)^2$\n")
+    assert found.cases == [] and found.unread == []
+
+
+def test_a_product_of_two_variables_is_not_read_as_their_digits():
+    # f = xy and f(x, y) = -12 says nothing about x and y: "-12" is not x = -1, y = 2
+    found = find("$f(x, y) = xy$\n\n$$f(x, y) = -12$$\n")
+    assert found.cases == []
+    assert [u.reason for u in found.unread] == ["a value is stated but the document states no value for x, y"]
