@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import DiffcheckError
+from ..expr import to_text
 from ..parser import parse
 
 MAX_FORMULA = 2_000
@@ -47,6 +48,9 @@ KNOWN_MACROS = frozenset(_GREEK + """frac dfrac tfrac cdot times ast sqrt exp ln
     partial nabla sum prod""".split())
 _DIRECT_TEXT = re.compile(r"[A-Za-z0-9_{}()+\-*/^.\s]+")
 _TEX_ONLY_TOKENS = re.compile(r"[\^_](?![{(])\s*[A-Za-z0-9]{2,}|\^\s*(?:[^{(\s]|\{[^}]*\})\s*\^")
+_FAST_FUNCTIONS = {"sigma": "sigmoid", "exp": "exp", "ln": "log", "log": "log", "sin": "sin", "cos": "cos",
+                   "tan": "tan", "tanh": "tanh"}
+_FAST_MACROS = frozenset(_FAST_FUNCTIONS) | {"frac", "sqrt", "pi"}
 _ONE_LETTER = re.compile(r"[A-Za-z](?:_[A-Za-z0-9]+)?")
 #: Letters that conventionally name functions: `f(x)` is an application, not a product.
 FUNCTION_LETTERS = frozenset("fghFGH")
@@ -135,27 +139,48 @@ def via_sympy(latex: str) -> Translation:
 
 
 def _already_in_language(latex: str) -> str | None:
-    """Formulas that are already expression text once `^` is `**`, braces are
-    parentheses and `\\cdot` is `*` (`(x + y)^{2} - 3 \\cdot z`), checked by
-    diffcheck's parser, or None.  Only formulas with a variable and only
-    one-letter names (`w_1` allowed): `xy` is a product in LaTeX and one name in the
-    language, and `2x` or `f(x)` fail the parser and go to SymPy's."""
+    """Formulas that are expression text once `^` is `**`, braces are parentheses,
+    `\\cdot` is `*`, `\\frac{a}{b}` is `((a)/(b))` and `\\sigma(`, `\\exp(`, `\\ln(`...
+    are calls (`\\frac{1}{1 + e^{-z}}`), checked by diffcheck's parser; else None
+    and SymPy's parser reads the formula.  Only one-letter names (`w_1`, Greek
+    letters allowed), because `xy` is a product in LaTeX and one name in the language;
+    `2x`, `\\sin x` or `f(x)` fail the parser and go to SymPy's.  A test holds the two
+    routes to the same value on formulas of each shape."""
     if _TEX_ONLY_TOKENS.search(latex):     # x^23 is x^2 * 3, x_12 is x_1 * 2, x^2^3 is an error
         return None
     text = re.sub(r"_\{([A-Za-z0-9]+)\}", r"_\1", latex)
-    text = re.sub(r"\\cdot|\\times", "*", text)
-    if not _DIRECT_TEXT.fullmatch(text):
+    text = re.sub(r"\\(?:left|right)(?![A-Za-z])", "", text)
+    text = re.sub(r"\\(?:cdot|times)(?![A-Za-z])", "*", text).replace("\\dfrac", "\\frac")
+    names = re.findall(r"\\?[A-Za-z][A-Za-z0-9_]*", text)
+    if not names:
         return None
-    names = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)
-    if not names or not all(_ONE_LETTER.fullmatch(n) for n in names):
+    for name in names:
+        if name.startswith("\\"):
+            if name[1:] not in _FAST_MACROS and name[1:] not in _GREEK:
+                return None
+        elif not _ONE_LETTER.fullmatch(name):
+            return None
+    while True:                          # innermost groups first: exponents, then fractions
+        text, count = re.subn(r"\^\s*\{([^{}]*)\}", r"^(\1)", text)
+        text, more = re.subn(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"((\1)/(\2))", text)
+        if not count and not more:
+            break
+    calls = "|".join(_FAST_FUNCTIONS)
+    text = re.sub(r"\\(" + calls + r")\s*(?=\()", lambda m: _FAST_FUNCTIONS[m.group(1)], text)
+    text = re.sub(r"\\sqrt\s*\{", "sqrt{", text)
+    text = re.sub(r"\\(" + "|".join(_GREEK) + r"|pi)(?![A-Za-z])", r"\1", text)
+    if "\\" in text or not _DIRECT_TEXT.fullmatch(text):
         return None
-    text = text.replace("^", "**").replace("{", "(").replace("}", ")")
-    text = " ".join(text.split())
+    text = " ".join(text.replace("^", "**").replace("{", "(").replace("}", ")").split())
+    variables = sorted({n for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)} - set(_FAST_FUNCTIONS.values())
+                       - {"sqrt", "e", "pi"})
+    if not variables:
+        return None                      # numbers only: SymPy's arithmetic gives the value
     try:
-        parse(text, [n for n in names if n != "e"])
+        tree = parse(text, variables)
     except DiffcheckError:
         return None
-    return text
+    return to_text(tree)
 
 
 def prepare(latex: str) -> str | Translation:
