@@ -110,8 +110,46 @@ def _translate(latex: str) -> Translation:
             bound = re.search(re.escape(big) + r"_\{?[^}]*\}?\^\{?([^}\s]+)", latex)
             if bound is None or not bound.group(1).isdigit():
                 return Translation(reason=f"{big} with a symbolic range is outside the expression language")
-            return Translation(reason=f"{big} over an explicit range is not expanded yet")
+            expanded = expand_sum(latex)
+            if isinstance(expanded, Translation):
+                return expanded
+            return _translate(expanded)
     return via_sympy(latex)
+
+
+_SUM = re.compile(r"^\\(sum|prod)_\{\s*([a-z])\s*=\s*(\d+)\s*\}\^\{?\s*(\d+)\s*\}?\s*(.+)$", re.S)
+MAX_SUM_TERMS = 50
+
+
+def expand_sum(latex: str) -> str | Translation:
+    """`\\sum_{i=1}^{3} x_i^2` -> `(x_1^2) + (x_2^2) + (x_3^2)`: a leading sum or product
+    over an explicit range whose summand is one term or one bracketed group (where
+    the summand ends is otherwise a matter of convention)."""
+    match = _SUM.match(latex.strip())
+    if not match:
+        return Translation(reason="\\sum or \\prod that does not start the formula is not expanded")
+    kind, index, low, high, summand = match.groups()
+    low, high = int(low), int(high)
+    if not 0 < high - low + 1 <= MAX_SUM_TERMS:
+        return Translation(reason=f"\\{kind} over {high - low + 1} terms is not expanded")
+    if _top_level_sign(summand):
+        return Translation(reason=f"where the \\{kind}'s summand ends is ambiguous; bracket it")
+    token = re.compile(r"(?<![A-Za-z\\])" + index + r"(?![A-Za-z])")
+    terms = [token.sub(str(k), re.sub(r"_\{\s*" + index + r"\s*\}", "_" + str(k), summand))
+             for k in range(low, high + 1)]
+    return (" + " if kind == "sum" else " \\cdot ").join(f"\\left({t}\\right)" for t in terms)
+
+
+def _top_level_sign(text: str) -> bool:
+    depth = 0
+    for position, char in enumerate(text):
+        if char in "({[":
+            depth += 1
+        elif char in ")}]":
+            depth -= 1
+        elif char in "+-" and depth == 0 and position > 0:
+            return True
+    return False
 
 
 def via_sympy(latex: str) -> Translation:

@@ -32,11 +32,17 @@ def same_value(left: str, right: str) -> bool:
     from diffcheck.expr import evaluate
     from diffcheck.parser import parse
     point = {"x": 0.7, "y": 1.3, "z": 0.9, "a": 1.1, "b": 0.6, "c": 1.2, "w_1": 0.8, "w_2": 1.4,
-             "x_1": 0.45, "x_2": 1.7, "eta": 0.3}
+             "x_1": 0.45, "x_2": 1.7, "x_3": 0.35, "eta": 0.3}
     names = [n for n in point if n in left or n in right]
     values = {n: np.float64(point[n]) for n in names}
     return float(evaluate(parse(left, names), values)) == pytest.approx(
         float(evaluate(parse(right, names), values)), rel=1e-12)
+
+
+def test_sum_over_an_explicit_range_is_expanded():
+    # sum_{i=1}^{3} i x_i = 1 x_1 + 2 x_2 + 3 x_3
+    assert same_value(translate("\\sum_{i=1}^{3} i \\cdot x_i").expression, "x_1 + 2*x_2 + 3*x_3")
+    assert translate("\\sum_{i=1}^{3} x_i + 1").reason == "where the \\sum's summand ends is ambiguous; bracket it"
 
 
 @pytest.mark.parametrize("latex, reason", [
