@@ -18,7 +18,7 @@ from . import mathfinder
 from .detect import read_document
 from .document import Document, Found, Unread
 
-# Fields the case-file schema (format 1) does not know yet; `strict` output moves them into notes.
+# Fields the case-file schema (format 1) does not know yet; `strict` output leaves them out.
 EXTENSION_FIELDS = ("review", "order")
 
 
@@ -68,45 +68,59 @@ def _name_uniquely(cases: list[dict]) -> None:
 
 def to_case_file(extraction: Extraction, strict: bool = False) -> str:
     """The case file text: `format = 1`, `document`, `title`, `[[case]]` tables, and a
-    leading `# unread:` comment section.  `strict` moves `review` and `order`, which
-    the format-1 schema does not allow, into each note."""
+    leading comment section listing reading problems and unread passages.
+
+    Unsure cases carry `review = true` and higher derivatives `order = 2` on their
+    claim.  The format-1 schema allows neither, so `strict` writes what it accepts:
+    `review` becomes a note, and claims about higher derivatives, which format 1
+    would check as first derivatives, move to the unread list."""
     document = extraction.document
-    data = {"format": 1, "document": Path(document.path).name,
-            "title": document.title or Path(document.path).stem,
-            "case": [_strict(c) if strict else c for c in extraction.cases]}
+    unread = [_unread_line(u.location, u.quote, u.reason) for u in extraction.unread]
+    cases = extraction.cases
+    if strict:
+        cases = []
+        for case in extraction.cases:
+            kept, dropped = _strict(case)
+            unread += dropped
+            if kept.get("claim"):
+                cases.append(kept)
     lines = [f"# Cases extracted from {Path(document.path).name} by diffcheck.reading.", "#"]
     if extraction.problems:
         lines.append("# problems:")
         lines += [f"# - {_one_line(p)}" for p in extraction.problems]
-    if extraction.unread:
+    if unread:
         lines.append("# unread:")
-        for item in extraction.unread:
-            where = f"{item.location.cell}, line {item.location.line}" if item.location.cell \
-                else f"line {item.location.line}"
-            lines.append(f"# - {where}: {_one_line(item.quote)[:160]!r}: {_one_line(item.reason)}")
+        lines += unread
     header = "\n".join(lines) + "\n\n"
-    if not data["case"]:
+    if not cases:
         return header + "# no cases found\n"
+    data = {"format": 1, "document": Path(document.path).name,
+            "title": document.title or Path(document.path).stem, "case": cases}
     return header + tomli_w.dumps(data)
 
 
-def _strict(case: dict) -> dict:
+def _unread_line(location, quote: str, reason: str) -> str:
+    where = f"{location.cell}, line {location.line}" if location.cell else f"line {location.line}"
+    return f"# - {where}: {_one_line(quote)[:160]!r}: {_one_line(reason)}"
+
+
+def _strict(case: dict) -> tuple[dict, list[str]]:
+    """The case as format 1 accepts it, and unread lines for the claims it cannot hold."""
     case = dict(case)
-    notes = [case.get("note", "")] if case.get("note") else []
+    notes = [case["note"]] if case.get("note") else []
     if case.pop("review", False):
         notes.append("REVIEW: the reader was unsure of this case")
-    claims = []
+    claims, dropped = [], []
     for claim in case.get("claim", []):
-        claim = dict(claim)
-        order = claim.pop("order", None)
-        if order:
-            claim["note"] = "; ".join(filter(None, [claim.get("note"), f"order {order} derivative"]))
-        claims.append(claim)
-    if "claim" in case:
-        case["claim"] = claims
+        if claim.get("order", 1) > 1:
+            dropped.append(f"# - {case['where']}: {_one_line(case.get('quote', ''))[:160]!r}: a derivative "
+                           f"of order {claim['order']}; case format 1 checks first derivatives only")
+            continue
+        claims.append({k: v for k, v in claim.items() if k != "order"})
+    case["claim"] = claims
     if notes:
         case["note"] = "; ".join(dict.fromkeys(notes))
-    return case
+    return case, dropped
 
 
 def _one_line(text: str) -> str:

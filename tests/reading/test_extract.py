@@ -35,9 +35,20 @@ def test_strict_case_file_loads_back_with_the_catalogue_loader(tmp_path):
     target.write_text(to_case_file(extract(path), strict=True))
     loaded = load(target)
     assert loaded.errors == []
-    assert [c.name for c in loaded.cases] == ["line-3", "line-5"]
+    # f'' = 6x cannot be a format-1 claim (it would be checked as a first derivative): listed unread
+    assert [c.name for c in loaded.cases] == ["line-3"]
     assert loaded.cases[0].claims[0].kind == "formula"
-    assert "REVIEW" in loaded.cases[1].note
+    assert ("# - line 5: \"f''(x) = 6x\": a derivative of order 2; case format 1 checks first "
+            "derivatives only") in target.read_text()
+
+
+def test_strict_review_becomes_a_note(tmp_path):
+    path = tmp_path / "notes.md"
+    path.write_text("$$f = qz \\quad \\text{where} \\quad q = x + y$$\n\n$$\\frac{\\partial f}{\\partial z} = q$$\n")
+    target = tmp_path / "notes.toml"
+    target.write_text(to_case_file(extract(path), strict=True))
+    loaded = load(target)
+    assert loaded.errors == [] and "REVIEW: the reader was unsure of this case" in loaded.cases[0].note
 
 
 def test_schema_does_not_know_review_yet(tmp_path):
