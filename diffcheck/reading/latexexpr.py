@@ -170,10 +170,10 @@ def via_sympy(latex: str) -> Translation:
     except _Refused as err:
         return Translation(reason=str(err))
     try:
-        parse(text, _variables(text))
+        tree = parse(text, _variables(text))
     except DiffcheckError as err:
         return Translation(reason=f"not in the expression language: {err}")
-    return Translation(expression=text)
+    return Translation(expression=to_text(tree))     # one spelling, whichever route read it
 
 
 def _already_in_language(latex: str) -> str | None:
@@ -209,6 +209,9 @@ def _already_in_language(latex: str) -> str | None:
     text = re.sub(r"\\(" + "|".join(_GREEK) + r"|pi)(?![A-Za-z])", r"\1", text)
     if "\\" in text or not _DIRECT_TEXT.fullmatch(text):
         return None
+    # "3x", "2(x + 1)", "(x + 1)(x - 1)": products LaTeX writes without a sign
+    text = re.sub(r"(?<![_A-Za-z0-9.])(\d+(?:\.\d+)?)\s*(?=[A-Za-z({])", r"\1*", text)
+    text = re.sub(r"([)}])\s*(?=[({])", r"\1*", text)
     text = " ".join(text.replace("^", "**").replace("{", "(").replace("}", ")").split())
     variables = sorted({n for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)} - set(_FAST_FUNCTIONS.values())
                        - {"sqrt", "e", "pi"})
