@@ -12,6 +12,7 @@ traceback.
 from __future__ import annotations
 
 import json
+import warnings
 
 import nbformat
 
@@ -44,7 +45,9 @@ def _load(document: Document, text: str):
     path = document.path
     try:
         json.loads(text)     # first, so that a JSON error is located by line and column
-        return nbformat.reads(text, as_version=4, capture_validation_error={})
+        with warnings.catch_warnings():   # nbformat warns about missing cell ids on stderr
+            warnings.simplefilter("ignore")
+            return nbformat.reads(text, as_version=4, capture_validation_error={})
     except RecursionError:
         document.problems.append(f"{path}: line 1: not read: the notebook's JSON is nested too deeply")
     except json.JSONDecodeError as err:

@@ -22,8 +22,18 @@ _SETTINGS = {"report_level": 5, "halt_level": 5, "file_insertion_enabled": False
              "syntax_highlight": "none"}
 
 
+MAX_INDENT = 160   # columns; docutils takes minutes over lists nested thousands deep
+
+
 def read(path: str, text: str | bytes) -> Document:
     document = Document(path)
+    text = as_text(text)
+    for number, line in enumerate(text.split("\n"), start=1):
+        indent = len(line) - len(line.lstrip(" \t"))
+        if indent > MAX_INDENT and line.strip():
+            document.problems.append(f"{path}: line {number}: indented {indent} columns (more than "
+                                     f"{MAX_INDENT}); reStructuredText nested this deep is not read")
+            return document
     try:
         tree = publish_doctree(as_text(text), settings_overrides=dict(_SETTINGS, warning_stream=io.StringIO()))
     except RecursionError:

@@ -119,3 +119,17 @@ def test_detect_by_extension_and_content(tmp_path):
     binary.write_bytes(b"\xff\xfe")
     assert read_document(binary).problems == [f"{binary}: line 1: not UTF-8 text (byte 0); not read"]
     assert json.loads(json.dumps(read_document(tmp_path / "none.md").problems))[0].endswith("cannot read: No such file or directory")
+
+
+def test_rst_nested_thousands_deep_is_refused_quickly():
+    # docutils would take minutes; the first line indented past the limit is named
+    text = "".join("  " * i + "- item\n" for i in range(3000))
+    assert rst.read("deep.rst", text).problems == [
+        "deep.rst: line 82: indented 162 columns (more than 160); reStructuredText nested this deep is not read"]
+
+
+def test_text_export_with_a_megabyte_of_output_is_read_without_trouble():
+    text = "In [1]:\nprint(1)\n\n" + "tensor(1.)\n" * 100_000
+    doc = markdown.read("big.txt", text)
+    assert [b.kind for b in doc.blocks] == ["code", "output"]
+    assert doc.blocks[1].text.count("tensor(1.)") == 100_000
