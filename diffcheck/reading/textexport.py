@@ -25,6 +25,7 @@ from .codeblocks import add_code
 from .document import Block, Document, Location
 from .markdown import add_markdown
 
+MAX_CODE_PARAGRAPH = 2_000     # lines
 MARKER = re.compile(r"^In\s*\[\s*(\d*|None|\s*)\s*\]\s*:\s*$")
 _MARKDOWN_SIGNS = re.compile(r"^\s*(#{2,6}\s|[-*+]\s|\d+\.\s|>\s|<[a-zA-Z/!]|\$|\|)|\]\(|\*\*|\$.*\$|<a id=")
 _SENTENCE = re.compile(r"[A-Za-z]{2,}[^.!?:]*[.!?:]\s*$")
@@ -106,15 +107,16 @@ def _continues_code(lines, code_start, code_end, first, last) -> bool:
     paragraph = lines[first:last]
     if _MARKDOWN_SIGNS.search(paragraph[0]) and not paragraph[0].startswith((" ", "\t")):
         return False
-    combined = _parses("\n".join(lines[code_start:last]))
-    if combined is None:
-        return False
+    if len(paragraph) > MAX_CODE_PARAGRAPH:
+        return False          # a cell's code comes in short paragraphs; printed output can be huge
     if paragraph[0].startswith((" ", "\t")):
-        return True
+        return _parses("\n".join(lines[code_start:last])) is not None
     if all(line.lstrip().startswith("#") for line in paragraph):
         return not any(_MARKDOWN_SIGNS.search(line.lstrip("#")) for line in paragraph)
     alone = _parses("\n".join(paragraph))
-    return alone is not None and any(_reads_as_code(statement) for statement in alone.body)
+    if alone is None or not any(_reads_as_code(statement) for statement in alone.body):
+        return False
+    return _parses("\n".join(lines[code_start:last])) is not None
 
 
 def _reads_as_code(statement: ast.stmt) -> bool:
