@@ -26,13 +26,14 @@ MAX_FORMULA = 2_000
 # Stand-ins: functions the grammar knows and teaching documents about derivatives
 # do not use, printed back as the function they stand for.  A formula that uses a
 # stand-in itself is refused rather than misread.
-_STAND_INS = {"\\sigma": ("\\arcsec", "asec", "sigmoid"),
-              "\\tanh": ("\\arccsc", "acsc", "tanh"),
-              "\\operatorname{sigmoid}": ("\\arcsec", "asec", "sigmoid"),
-              "\\mathrm{sigmoid}": ("\\arcsec", "asec", "sigmoid"),
-              "\\text{sigmoid}": ("\\arcsec", "asec", "sigmoid")}
+_STAND_INS = {"\\sigma": ("\\arcsec", "asec", "sigmoid"), "\\tanh": ("\\arccsc", "acsc", "tanh")}
+for _wrapper in ("operatorname", "mathrm", "text", "textrm", "mathit"):
+    for _name, _stand_in in (("sigmoid", ("\\arcsec", "asec", "sigmoid")), ("ReLU", ("\\arccot", "acot", "relu")),
+                             ("relu", ("\\arccot", "acot", "relu")), ("softplus", ("\\arsinh", "asinh", "softplus")),
+                             ("Softplus", ("\\arsinh", "asinh", "softplus"))):
+        _STAND_INS[f"\\{_wrapper}{{{_name}}}"] = _stand_in
 _PRINTED_FUNCTIONS = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tan": "tan",
-                      "Abs": "abs", "asec": "sigmoid", "acsc": "tanh"}
+                      "Abs": "abs", "asec": "sigmoid", "acsc": "tanh", "acot": "relu", "asinh": "softplus"}
 _GRAMMAR_FUNCTIONS = ("\\exp", "\\ln", "\\log", "\\sin", "\\cos", "\\tan")
 _RESERVED = {"Q_{Qpi}": "pi"}
 
@@ -102,6 +103,10 @@ def _translate(latex: str) -> Translation:
         return Translation(reason="control characters in the formula (a backslash lost in an export?)")
     if _DERIVATIVE_INSIDE.search(latex):   # cheap refusal before the slow parser
         return Translation(reason="derivative notation inside an expression is not read")
+    if "[" in latex and "," not in latex and "\\sqrt[" not in latex:
+        # square brackets group in LaTeX ("\\frac{d}{dx}[x^2]"); with commas they are vectors
+        latex = re.sub(r"\\(?:left|right|big|Big|bigg|Bigg)\s*(?=[\[\]])", "", latex)
+        latex = latex.replace("[", "(").replace("]", ")")
     direct = _already_in_language(latex)
     if direct is not None:
         return Translation(expression=direct)
@@ -255,11 +260,13 @@ def _wrap_calls(text, name: str, macro: str, required: bool = True):
     """`\\sigma(A)` -> `{\\arcsec(A)}` so the call binds to its own argument only."""
     if isinstance(text, Translation):
         return text
-    pattern = re.compile(re.escape(name) + r"(?![A-Za-z])\s*")
+    # "\\tanh^2(x)" is tanh(x)^2: the power moves after the call
+    pattern = re.compile(re.escape(name) + r"(?![A-Za-z])\s*(?:\^\s*(\{[^{}]*\}|\d))?\s*")
     out, position = [], 0
     for match in pattern.finditer(text):
         if match.start() < position:
             continue
+        power = f"^{match.group(1)}" if match.group(1) else ""
         start = match.end()
         if start >= len(text) or text[start] not in "({":
             if not required:
@@ -269,7 +276,9 @@ def _wrap_calls(text, name: str, macro: str, required: bool = True):
         if end is None:
             return Translation(reason=f"unbalanced parentheses after {name}")
         inner = text[start + 1:end]
-        out.append(text[position:match.start()] + "{" + macro + "(" + inner + ")}")
+        before = text[position:match.start()]
+        joint = " \\cdot " if re.search(r"[A-Za-z0-9)}]\s*$", "".join(out) + before) else ""
+        out.append(before + joint + "{{" + macro + "(" + inner + ")}" + power + "}")
         position = end + 1
         if re.match(r"\s*[({\\A-Za-z0-9]", text[position:]):
             out.append(" \\cdot ")

@@ -28,7 +28,7 @@ from .document import Block, Document, Found, Location, Unread
 from .latexexpr import translate
 
 GENERIC_VALUES = (0.7, 1.3, 0.9, 1.1, 0.6, 1.2, 0.8, 1.4)
-_NAME = r"(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?[A-Za-z0-9]+\}?)?"
+_NAME = r"(?:\\(?:hat|bar|tilde)\{[A-Za-z]\}|[A-Za-z]|\\[A-Za-z]+)(?:_\{?[A-Za-z0-9]+\}?)?"
 _D = r"(?:d|\\partial|\\mathrm\{d\}|∂)"
 _ORDER = r"(?:\^\{?(\d)\}?)?"
 _DERIVATIVE_FORMS = [
@@ -59,7 +59,12 @@ _STEP = re.compile(r"^\s*(" + _NAME + r")\s*-\s*(\\eta|\\alpha|\\lambda|\\gamma|
                    r"(?:\\cdot|\\times|\*)?\s*(.+)$", re.S)
 _RELATIONS = re.compile(r"\\(?:leq|geq|le|ge|neq|ne|lt|gt|in|to|mapsto|approx)(?![A-Za-z])|[<>]")
 _STATEMENT_BREAK = re.compile(r"\\(?:rightarrow|Rightarrow|longrightarrow|Longrightarrow|implies|iff|quad|qquad)"
-                              r"(?![A-Za-z])|\\(?:text|mathrm|textrm|mbox)\{[^}]*\}")
+                              r"(?![A-Za-z])|\\(?:text|mathrm|textrm|mbox)\{(?:[^}]*\s[^}]*|\s*(?:and|then|for|so|if|"
+                              r"since|hence|thus|otherwise|or|i\.e\.|e\.g\.)\s*)\}")
+_WHERE = re.compile(r"\\(?:text|mathrm|textrm|mbox)\{\s*(?:where|with|and where)\s*\}", re.I)
+# "\\frac{d}{dx} f \\Big|_{x=3}": the point a derivative is evaluated at
+_EVALUATED_AT = re.compile(r"\s*(?:\\(?:big|Big|bigg|Bigg)[lr]?|\\right\.?|\\left\.)?\s*(?:\||\\vert|\\rvert)"
+                           r"\s*_\{([^{}]*)\}\s*$")
 
 
 @dataclass
@@ -127,7 +132,11 @@ def _chains(block: Block) -> list[_Chain]:
         cell.strip() for row in m.group(2).split("\\\\") for cell in row.split("&") if cell.strip()) + ")",
         block.text)
     text = re.sub(r"\\(?:begin|end)\{(?:aligned|split|gathered|cases)\}", " ", text)
-    text = re.sub(r"\\(?:tag|label)\{[^}]*\}|\\(?:,|;|!)", " ", text)
+    text = re.sub(r"\\(?:tag|label)\{[^}]*\}|\\(?:,|;|!)", " ", text).replace("\\dfrac", "\\frac")
+    text = text.replace("\\tfrac", "\\frac")
+    # "f = qz \\text{where} q = x + y": the where-clauses are read first, they define what the claim uses
+    main, *where = _WHERE.split(text)
+    text = " \\\\ ".join(where + [main])
     # "f(x) = 2x \\rightarrow f'(x) = 2", "x = 4, y = -3", "a = 1 \\quad b = 2": separate statements
     text = _STATEMENT_BREAK.sub(lambda m: " \\\\ ", text)
     chains: list[_Chain] = []
@@ -207,6 +216,14 @@ class _Derivative:
 
 def _derivative(text: str, state: _State) -> _Derivative | None:
     """The derivative a side denotes, or None when it is not derivative notation."""
+    bar = _EVALUATED_AT.search(text)
+    if bar:
+        values = {_symbol(m.group(1)): _number(m.group(2)) for m in
+                  re.finditer(r"(" + _NAME + r")\s*=\s*(\(?-?\d+(?:\.\d+)?\)?)", bar.group(1))}
+        derivative = _derivative(text[:bar.start()].strip(), state) if values else None
+        if derivative is not None:
+            derivative.at = {**derivative.at, **values}
+        return derivative
     components = _tuple(text)
     if components and len(components) > 1:
         parts = [_derivative(c.strip(), state) for c in components]

@@ -18,6 +18,10 @@ def find(text):
     ("w_1x_1 + w_2x_2", "w_1*x_1 + w_2*x_2"),
     ("\\left( x + 1 \\right)^2", "(x + 1)**2"),
     ("\\sin(x)\\cos(x)", "sin(x)*cos(x)"),
+    ("2x\\sin(x) + x^2\\cos(x)", "2*x*sin(x) + x**2*cos(x)"),
+    ("1 - \\tanh^2(x)", "1 - tanh(x)**2"),
+    ("\\text{ReLU}(z) + \\operatorname{softplus}(z)", "relu(z) + softplus(z)"),
+    ("\\left[ x^2 \\sin(x) \\right]", "x**2*sin(x)"),
     ("2 \\times 3x", "6*x"),            # 2 * 3x = 6x
     ("6(3) + 4", "22"),                  # 18 + 4
 ])
@@ -47,7 +51,7 @@ def test_sum_over_an_explicit_range_is_expanded():
 
 @pytest.mark.parametrize("latex, reason", [
     ("\\sum_{i=1}^{n} x_i", "\\sum with a symbolic range is outside the expression language"),
-    ("\\mathrm{ReLU}(x)", "function 'ReLU' is not read"),
+    ("\\mathrm{GELU}(x)", "function 'GELU' is not read"),
     ("\\arcsec(x)", "\\arcsec is not read (it stands in for another function here)"),
 ])
 def test_latex_refusals_give_reasons(latex, reason):
@@ -248,3 +252,23 @@ def test_a_product_of_two_variables_is_not_read_as_their_digits():
     found = find("$f(x, y) = xy$\n\n$$f(x, y) = -12$$\n")
     assert found.cases == []
     assert [u.reason for u in found.unread] == ["a value is stated but the document states no value for x, y"]
+
+
+def test_evaluation_bar_gives_the_point():
+    # d/dx (3x^2 + 4x + 2) at x = 3: 6*3 + 4 = 22
+    case = find("$\\frac{d}{dx}(3x^2 + 4x + 2) \\Big|_{x=3} = 22$\n").cases[0]
+    assert case["claim"] == [{"kind": "gradient", "wrt": "x", "claimed": "22", "at": {"x": 3.0}}]
+
+
+def test_derivative_with_respect_to_a_decorated_name():
+    # L = (y_hat - y)^2: dL/dy_hat = 2 (y_hat - y)
+    case = find("$L = (\\hat{y} - y)^2$ so $\\frac{\\partial L}{\\partial \\hat{y}} = 2(\\hat{y} - y)$\n").cases[0]
+    assert case["wrt"] == ["y_hat"]
+    assert same_value(case["claim"][0]["formula"], "2 * (y_hat - y)")
+
+
+def test_where_clause_inside_one_formula_is_read_before_the_claim():
+    # L = (wx - y)^2 given after "where": dL/dw = 2(wx - y)x
+    case = find("$$\\frac{\\partial L}{\\partial w} = 2(wx - y)x \\quad \\text{where} \\quad L = (wx - y)^2$$\n").cases[0]
+    assert case["expression"] == "(w * x - y)**2"
+    assert same_value(case["claim"][0]["formula"], "2 * (w * x - y) * x")
