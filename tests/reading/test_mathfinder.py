@@ -36,7 +36,7 @@ def same_value(left: str, right: str) -> bool:
     from diffcheck.expr import evaluate
     from diffcheck.parser import parse
     point = {"x": 0.7, "y": 1.3, "z": 0.9, "a": 1.1, "b": 0.6, "c": 1.2, "w_1": 0.8, "w_2": 1.4,
-             "x_1": 0.45, "x_2": 1.7, "x_3": 0.35, "eta": 0.3, "w": 0.55}
+             "x_1": 0.45, "x_2": 1.7, "x_3": 0.35, "eta": 0.3, "w": 0.55, "y_hat": 0.65}
     names = [n for n in point if n in left or n in right]
     values = {n: np.float64(point[n]) for n in names}
     return float(evaluate(parse(left, names), values)) == pytest.approx(
