@@ -78,7 +78,24 @@ class Translation:
 
 def translate(latex: str) -> Translation:
     """Translate one side of a formula (no `=`) to diffcheck expression text."""
-    return _translate(latex.strip())
+    return _translate(normalise_unicode(latex).strip())
+
+
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+_UNICODE_MATH = {"∂": "\\partial ", "∇": "\\nabla ", "σ": "\\sigma ", "η": "\\eta ", "α": "\\alpha ",
+                 "θ": "\\theta ", "λ": "\\lambda ", "π": "\\pi ", "·": "\\cdot ", "⋅": "\\cdot ",
+                 "×": "\\times ", "−": "-", "–": "-", "√": "\\sqrt ", "←": "\\leftarrow ", "≈": "\\approx "}
+
+
+def normalise_unicode(text: str) -> str:
+    """Plain-text and pasted math as LaTeX: `x²` -> `x^{2}`, `∂f/∂x` -> `\\partial f/\\partial x`,
+    mathematical italic letters (`𝑦`) -> `y`."""
+    if text.isascii():
+        return text
+    import unicodedata
+    text = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+", lambda m: "^{" + m.group(0).translate(_SUPERSCRIPTS) + "}", text)
+    text = "".join(_UNICODE_MATH.get(c, c) for c in text)
+    return unicodedata.normalize("NFKC", text)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from .document import Block, Document, Found, Location, Unread
-from .latexexpr import translate
+from .latexexpr import normalise_unicode, translate
 
 GENERIC_VALUES = (0.7, 1.3, 0.9, 1.1, 0.6, 1.2, 0.8, 1.4)
 _NAME = r"(?:\\(?:hat|bar|tilde)\{[A-Za-z]\}|[A-Za-z]|\\[A-Za-z]+)(?:_\{?[A-Za-z0-9]+\}?)?"
@@ -51,7 +51,9 @@ _DEFINED = re.compile(r"(" + _NAME + r"|\\(?:hat|bar|tilde)\{[A-Za-z]\}|[A-Za-z]
 DEFINE_WINDOW = 12   # a name defined within this many formulas before a claim is substituted into it
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _PROSE_POINT = re.compile(r"(?<![\w$\\])([A-Za-z](?:_\d+)?)\s*=\s*(-?\d+(?:\.\d+)?)(?![\w.])")
-_PROSE_DERIVATIVE = re.compile(r"^\s*((?:d|∂)\w+\s*/\s*(?:d|∂)\w+\s*=.+)$", re.M)
+# "so dy/dx = 6x + 4.", "f'(x) = 3x^2": plain-text derivatives in running text, up to the sentence's end
+_PROSE_DERIVATIVE = re.compile(r"(?<![\w/\\])((?:(?:d|\\partial\s*)\w+\s*/\s*(?:d|\\partial\s*)\w+|[A-Za-z]'+\(\w+\))"
+                               r"\s*=\s*[^,;:\n]+?)(?=[.,;:]?\s*$|[.,;:]\s)", re.M)
 _MATRIX = re.compile(r"\\begin\{([bpvBV]?matrix)\}(.*?)\\end\{\1\}", re.S)
 _INLINE_MATH = re.compile(r"\$\$.*?\$\$|\$.*?\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 _UPDATE = re.compile(r"^(.+?)\s*(?:\\leftarrow|\\gets|:=|←)\s*(.+)$", re.S)
@@ -115,7 +117,7 @@ def find(document: Document) -> Found:
 
 
 def _prose(block: Block, state: _State, found: Found) -> None:
-    plain = _INLINE_MATH.sub(" ", block.text)
+    plain = normalise_unicode(_INLINE_MATH.sub(" ", block.text))
     for match in _PROSE_POINT.finditer(plain):
         name = _symbol(match.group(1))
         if name not in state.definitions:
@@ -123,14 +125,14 @@ def _prose(block: Block, state: _State, found: Found) -> None:
     for match in _PROSE_DERIVATIVE.finditer(plain):
         offset = plain.count("\n", 0, match.start())
         where = Location(block.location.path, block.location.line + offset, block.location.cell)
-        sides = _split_top(match.group(1).replace("∂", "\\partial "), "=")
+        sides = _split_top(match.group(1), "=")
         _claims(_Chain(sides, where, match.group(1).strip()), state, found)
 
 
 def _chains(block: Block) -> list[_Chain]:
     text = _MATRIX.sub(lambda m: "(" + ", ".join(
         cell.strip() for row in m.group(2).split("\\\\") for cell in row.split("&") if cell.strip()) + ")",
-        block.text)
+        normalise_unicode(block.text))
     text = re.sub(r"\\(?:begin|end)\{(?:aligned|split|gathered|cases)\}", " ", text)
     text = re.sub(r"\\(?:tag|label)\{[^}]*\}|\\(?:,|;|!)", " ", text).replace("\\dfrac", "\\frac")
     text = text.replace("\\tfrac", "\\frac")

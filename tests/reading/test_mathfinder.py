@@ -272,3 +272,16 @@ def test_where_clause_inside_one_formula_is_read_before_the_claim():
     case = find("$$\\frac{\\partial L}{\\partial w} = 2(wx - y)x \\quad \\text{where} \\quad L = (wx - y)^2$$\n").cases[0]
     assert case["expression"] == "(w * x - y)**2"
     assert same_value(case["claim"][0]["formula"], "2 * (w * x - y) * x")
+
+
+def test_unicode_math_and_plain_text_derivative_in_a_sentence():
+    # y = x^2 + 2 written with math italic letters and a superscript; dy/dx = 2x
+    found = find("$$𝑦=𝑥²+2$$\n\nSo dy/dx = 2x, which is linear.\n")
+    assert [(c["expression"], c["claim"]) for c in found.cases] == [
+        ("x**2 + 2", [{"kind": "formula", "wrt": "x", "formula": "2 * x"}])]
+
+
+def test_plain_text_partial_derivative_with_unicode_operators():
+    # L = (wx - y)^2: ∂L/∂w = 2(wx − y)·x
+    case = find("$L = (wx - y)^2$\n\n∂L/∂w = 2(wx − y)·x\n").cases[0]
+    assert same_value(case["claim"][0]["formula"], "2 * (w * x - y) * x")
