@@ -95,6 +95,7 @@ class _Chain:
     location: Location
     quote: str
     update: bool = False      # `w \\leftarrow w - \\eta g`: the first side is the parameter updated
+    listed: bool = False      # one of a comma-separated list ("x = 1, y = 2"): assignments, not claims
 
 
 def find(document: Document) -> Found:
@@ -138,28 +139,34 @@ def _chains(block: Block) -> list[_Chain]:
     text = text.replace("\\tfrac", "\\frac")
     # "f = qz \\text{where} q = x + y": the where-clauses are read first, they define what the claim uses
     main, *where = _WHERE.split(text)
-    text = " \\\\ ".join(where + [main])
+    chains = [chain for clause in where for chain in _rows(clause, block.location)]
+    return [c for c in chains + _rows(main, block.location) if len(c.sides) >= 2]
+
+
+def _rows(text: str, location: Location) -> list[_Chain]:
     # "f(x) = 2x \\rightarrow f'(x) = 2", "x = 4, y = -3", "a = 1 \\quad b = 2": separate statements
     text = _STATEMENT_BREAK.sub(lambda m: " \\\\ ", text)
     chains: list[_Chain] = []
-    rows = [part for row in _split_top(text, "\\\\") for part in _split_top(row, ",")]
-    for row in rows:
-        row = row.replace("&", " ").strip().rstrip(".,;")
-        if not row:
-            continue
-        arrow = _UPDATE.match(row)
-        if arrow:
-            rest = _split_top(arrow.group(2).replace("\\approx", "="), "=")
-            chains.append(_Chain([arrow.group(1).strip()] + [s.strip() for s in rest],
-                                 block.location, row, update=True))
-            continue
-        sides = [s.strip() for s in _split_top(row.replace("\\approx", "="), "=")]
-        if sides and sides[0] == "" and chains:     # "&= ..." continues the row above
-            chains[-1].sides.extend(s for s in sides[1:] if s)
-            chains[-1].quote += " " + row
-            continue
-        chains.append(_Chain(sides, block.location, row))
-    return [c for c in chains if len(c.sides) >= 2]
+    for line in _split_top(text, "\\\\"):
+        parts = _split_top(line, ",")
+        for part in parts:
+            row = part.replace("&", " ").strip().rstrip(".,;")
+            if not row:
+                continue
+            arrow = _UPDATE.match(row)
+            if arrow:
+                rest = _split_top(arrow.group(2).replace("\\approx", "="), "=")
+                chains.append(_Chain([arrow.group(1).strip()] + [s.strip() for s in rest],
+                                     location, row, update=True))
+                continue
+            sides = [s.strip() for s in _split_top(row.replace("\\approx", "="), "=")]
+            if sides and sides[0] == "":
+                if chains:                 # "&= ..." continues the row above
+                    chains[-1].sides.extend(s for s in sides[1:] if s)
+                    chains[-1].quote += " " + row
+                continue                   # a formula continuing another block's is not followed
+            chains.append(_Chain(sides, location, row, listed=len(parts) > 1))
+    return chains
 
 
 def _split_top(text: str, separator: str) -> list[str]:
@@ -366,6 +373,11 @@ def _named_claims(chain: _Chain, name: str, parameters: str | None, state: _Stat
         if len(chain.sides) > 2:
             _expression_claims(_Chain(chain.sides[1:], chain.location, chain.quote), state, found)
         return
+    stale = name in state.definitions and state.formulas - state.definitions[name].index > DEFINE_WINDOW
+    if (chain.listed or stale) and len(chain.sides) == 2 and _is_number(first):
+        state.definitions.pop(name, None)          # "x = 1, y = 2": the document now uses y as data
+        state.point[name] = _number(first)
+        return
     if name in state.definitions:
         chain = _Chain(chain.sides[1:], chain.location, chain.quote)
         texts = _translate_all(chain.sides, chain, found)
@@ -473,6 +485,7 @@ class _Case:
 
     def arithmetic(self, sides: list[str], claimed: str) -> None:
         self.expression = sides[0]
+        self.review = "arithmetic only: the case has no variable to differentiate"
         self.claims.extend({"kind": "value", "expression": s, "claimed": claimed} for s in sides)
 
     def infer_point(self, sides: list[str], translated: list[str]) -> None:

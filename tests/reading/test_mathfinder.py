@@ -285,3 +285,16 @@ def test_plain_text_partial_derivative_with_unicode_operators():
     # L = (wx - y)^2: ∂L/∂w = 2(wx − y)·x
     case = find("$L = (wx - y)^2$\n\n∂L/∂w = 2(wx − y)·x\n").cases[0]
     assert same_value(case["claim"][0]["formula"], "2 * (w * x - y) * x")
+
+
+def test_a_list_of_assignments_states_a_point_even_for_a_defined_name():
+    # y was defined as x + 2, but "x = 1, y = 2" gives data; the loss at that point is (1 * 1 - 2)^2 = 1
+    found = find("$y = x + 2$\n\n$x = 1, y = 2$ and $L(w) = (w x - y)^2$ so $L(1) = 1$\n")
+    assert [(c["variables"], c["claim"]) for c in found.cases] == [
+        ({"w": 1.0, "x": 1.0, "y": 2.0}, [{"kind": "value", "claimed": "1", "at": {"w": 1.0, "x": 1.0, "y": 2.0}}])]
+
+
+def test_a_formula_continuing_another_block_is_not_attached_to_a_where_clause():
+    text = "$$= (s - y)^2 \\qquad \\text{where} \\qquad s = \\frac{1}{1 + e^{-z}}$$\n"
+    found = find(text)
+    assert found.cases == [] and found.unread == []
