@@ -25,48 +25,18 @@ import re
 from dataclasses import dataclass, field
 
 from .document import Block, Document, Found, Location, Unread
+from .formulas import (DEFINED, DERIVATIVE_FORMS, EVALUATED_AT, NAME, RELATIONS, STEP, Chain, claimed_text,
+                       clean_side, expression_variables, formula_chains, is_number, plain_name, split_top,
+                       to_number, values_substituted, vector_entries)
 from .latexexpr import normalise_unicode, translate
 
 GENERIC_VALUES = (0.7, 1.3, 0.9, 1.1, 0.6, 1.2, 0.8, 1.4)
-_NAME = r"(?:\\(?:hat|bar|tilde)\{[A-Za-z]\}|[A-Za-z]|\\[A-Za-z]+)(?:_\{?[A-Za-z0-9]+\}?)?"
-_D = r"(?:d|\\partial|\\mathrm\{d\}|∂)"
-_ORDER = r"(?:\^\{?(\d)\}?)?"
-_DERIVATIVE_FORMS = [
-    # \frac{d}{dx} body, \frac{\partial^2}{\partial x^2} body
-    ("operator", re.compile(r"\\frac\{\s*" + _D + _ORDER + r"\s*\}\{\s*" + _D + r"\s*(" + _NAME + r")"
-                            + r"(?:\^\{?\d\}?)?\s*\}\s*(.+)$", re.S)),
-    # \frac{dy}{dx}, \frac{\partial f(x, y)}{\partial x}
-    ("of", re.compile(r"\\frac\{\s*" + _D + _ORDER + r"\s*(" + _NAME + r")\s*(?:\([^)]*\))?\s*\}\{\s*"
-                      + _D + r"\s*(" + _NAME + r")(?:\^\{?\d\}?)?\s*\}$")),
-    # dy/dx, \partial L / \partial w
-    ("of", re.compile(r"" + _D + _ORDER + r"\s*(" + _NAME + r")\s*/\s*" + _D + r"\s*(" + _NAME + r")$")),
-    # f'(x), f''(x)
-    ("prime", re.compile(r"(" + _NAME + r")\s*('+|\^\{?\\prime\}?)\s*(?:\(\s*(" + _NAME
-                         + r"|-?\d+(?:\.\d+)?)\s*\))?$")),
-    # \nabla f, \nabla_w L, \nabla f(x)
-    ("nabla", re.compile(r"\\nabla\s*(?:_\{?(" + _NAME + r")\}?)?\s*(" + _NAME + r")\s*(?:\(([^)]*)\))?$")),
-]
-_DEFINED = re.compile(r"(" + _NAME + r"|\\(?:hat|bar|tilde)\{[A-Za-z]\}|[A-Za-z]{2,}"
-                      r"|\\(?:text|mathrm|operatorname)\{[A-Za-z]+\})\s*(?:\(([^()]*)\))?$")
 DEFINE_WINDOW = 12   # a name defined within this many formulas before a claim is substituted into it
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _PROSE_POINT = re.compile(r"(?<![\w$\\])([A-Za-z](?:_\d+)?)\s*=\s*(-?\d+(?:\.\d+)?)(?![\w.])")
 # "so dy/dx = 6x + 4.", "f'(x) = 3x^2": plain-text derivatives in running text, up to the sentence's end
 _PROSE_DERIVATIVE = re.compile(r"(?<![\w/\\])((?:(?:d|\\partial\s*)\w+\s*/\s*(?:d|\\partial\s*)\w+|[A-Za-z]'+\(\w+\))"
                                r"\s*=\s*[^,;:\n]+?)(?=[.,;:]?\s*$|[.,;:]\s)", re.M)
-_MATRIX = re.compile(r"\\begin\{([bpvBV]?matrix)\}(.*?)\\end\{\1\}", re.S)
 _INLINE_MATH = re.compile(r"\$\$.*?\$\$|\$.*?\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
-_UPDATE = re.compile(r"^(.+?)\s*(?:\\leftarrow|\\gets|:=|←)\s*(.+)$", re.S)
-_STEP = re.compile(r"^\s*(" + _NAME + r")\s*-\s*(\\eta|\\alpha|\\lambda|\\gamma|lr|\d+(?:\.\d+)?)\s*"
-                   r"(?:\\cdot|\\times|\*)?\s*(.+)$", re.S)
-_RELATIONS = re.compile(r"\\(?:leq|geq|le|ge|neq|ne|lt|gt|in|to|mapsto|approx)(?![A-Za-z])|[<>]")
-_STATEMENT_BREAK = re.compile(r"\\(?:rightarrow|Rightarrow|longrightarrow|Longrightarrow|implies|iff|quad|qquad)"
-                              r"(?![A-Za-z])|\\(?:text|mathrm|textrm|mbox)\{(?:[^}]*\s[^}]*|\s*(?:and|then|for|so|if|"
-                              r"since|hence|thus|otherwise|or|i\.e\.|e\.g\.)\s*)\}")
-_WHERE = re.compile(r"\\(?:text|mathrm|textrm|mbox)\{\s*(?:where|with|and where)\s*\}", re.I)
-# "\\frac{d}{dx} f \\Big|_{x=3}": the point a derivative is evaluated at
-_EVALUATED_AT = re.compile(r"\s*(?:\\(?:big|Big|bigg|Bigg)[lr]?|\\right\.?|\\left\.)?\s*(?:\||\\vert|\\rvert)"
-                           r"\s*_\{([^{}]*)\}\s*$")
 
 
 @dataclass
@@ -87,17 +57,6 @@ class _State:
     formulas: int = 0        # chains read so far
 
 
-@dataclass
-class _Chain:
-    """One chain of equalities: its sides and where it stands."""
-
-    sides: list[str]
-    location: Location
-    quote: str
-    update: bool = False      # `w \\leftarrow w - \\eta g`: the first side is the parameter updated
-    listed: bool = False      # one of a comma-separated list ("x = 1, y = 2"): assignments, not claims
-
-
 def find(document: Document) -> Found:
     """Every derivative, derivation and value claim in the document's formulas."""
     found = Found()
@@ -105,7 +64,7 @@ def find(document: Document) -> Found:
     for block in document.blocks:
         try:
             if block.kind == "math":
-                for chain in _chains(block):
+                for chain in formula_chains(block):
                     _claims(chain, state, found)
             elif block.kind == "prose":
                 _prose(block, state, found)
@@ -120,82 +79,20 @@ def find(document: Document) -> Found:
 def _prose(block: Block, state: _State, found: Found) -> None:
     plain = normalise_unicode(_INLINE_MATH.sub(" ", block.text))
     for match in _PROSE_POINT.finditer(plain):
-        name = _symbol(match.group(1))
+        name = plain_name(match.group(1))
         if name not in state.definitions:
             state.point[name] = float(match.group(2))
     for match in _PROSE_DERIVATIVE.finditer(plain):
         offset = plain.count("\n", 0, match.start())
         where = Location(block.location.path, block.location.line + offset, block.location.cell)
-        sides = _split_top(match.group(1), "=")
-        _claims(_Chain(sides, where, match.group(1).strip()), state, found)
+        sides = split_top(match.group(1), "=")
+        _claims(Chain(sides, where, match.group(1).strip()), state, found)
 
 
-def _chains(block: Block) -> list[_Chain]:
-    text = _MATRIX.sub(lambda m: "(" + ", ".join(
-        cell.strip() for row in m.group(2).split("\\\\") for cell in row.split("&") if cell.strip()) + ")",
-        normalise_unicode(block.text))
-    text = re.sub(r"\\(?:begin|end)\{(?:aligned|split|gathered|cases)\}", " ", text)
-    text = re.sub(r"\\(?:tag|label)\{[^}]*\}|\\(?:,|;|!)", " ", text).replace("\\dfrac", "\\frac")
-    text = text.replace("\\tfrac", "\\frac")
-    # "f = qz \\text{where} q = x + y": the where-clauses are read first, they define what the claim uses
-    main, *where = _WHERE.split(text)
-    chains = [chain for clause in where for chain in _rows(clause, block.location)]
-    return [c for c in chains + _rows(main, block.location) if len(c.sides) >= 2]
-
-
-def _rows(text: str, location: Location) -> list[_Chain]:
-    # "f(x) = 2x \\rightarrow f'(x) = 2", "x = 4, y = -3", "a = 1 \\quad b = 2": separate statements
-    text = _STATEMENT_BREAK.sub(lambda m: " \\\\ ", text)
-    chains: list[_Chain] = []
-    for line in _split_top(text, "\\\\"):
-        parts = _split_top(line, ",")
-        for part in parts:
-            row = part.replace("&", " ").strip().rstrip(".,;")
-            if not row:
-                continue
-            arrow = _UPDATE.match(row)
-            if arrow:
-                rest = _split_top(arrow.group(2).replace("\\approx", "="), "=")
-                chains.append(_Chain([arrow.group(1).strip()] + [s.strip() for s in rest],
-                                     location, row, update=True))
-                continue
-            sides = [s.strip() for s in _split_top(row.replace("\\approx", "="), "=")]
-            if sides and sides[0] == "":
-                if chains:                 # "&= ..." continues the row above
-                    chains[-1].sides.extend(s for s in sides[1:] if s)
-                    chains[-1].quote += " " + row
-                continue                   # a formula continuing another block's is not followed
-            chains.append(_Chain(sides, location, row, listed=len(parts) > 1))
-    return chains
-
-
-def _split_top(text: str, separator: str) -> list[str]:
-    """Split at `separator` outside braces, parentheses and brackets."""
-    parts, depth, start, index = [], 0, 0, 0
-    while index < len(text):
-        char = text[index]
-        if char in "({[":
-            depth += 1
-        elif char in ")}]":
-            depth -= 1
-        elif depth <= 0 and text.startswith(separator, index):
-            if separator == "=" and (text[index - 1:index] in (":", "<", ">", "!") or
-                                     text[index + 1:index + 2] == "="):
-                index += 1
-                continue
-            parts.append(text[start:index])
-            start = index + len(separator)
-            index = start
-            continue
-        index += 1
-    parts.append(text[start:])
-    return parts
-
-
-def _claims(chain: _Chain, state: _State, found: Found) -> None:
+def _claims(chain: Chain, state: _State, found: Found) -> None:
     state.formulas += 1
     sides = chain.sides
-    if any(_RELATIONS.search(side) for side in sides) or any(":" in side[-1:] for side in sides[:1]):
+    if any(RELATIONS.search(side) for side in sides) or any(":" in side[-1:] for side in sides[:1]):
         return
     if chain.update:
         _update_claims(chain, state, found)
@@ -207,9 +104,9 @@ def _claims(chain: _Chain, state: _State, found: Found) -> None:
     if derivative is not None:
         _derivative_claims(chain, derivative, state, found)
         return
-    defined = _DEFINED.match(first)
-    if defined and not _is_number(first):
-        _named_claims(chain, _symbol(defined.group(1)), defined.group(2), state, found)
+    defined = DEFINED.match(first)
+    if defined and not is_number(first):
+        _named_claims(chain, plain_name(defined.group(1)), defined.group(2), state, found)
         return
     _expression_claims(chain, state, found)
 
@@ -225,48 +122,48 @@ class _Derivative:
 
 def _derivative(text: str, state: _State) -> _Derivative | None:
     """The derivative a side denotes, or None when it is not derivative notation."""
-    bar = _EVALUATED_AT.search(text)
+    bar = EVALUATED_AT.search(text)
     if bar:
-        values = {_symbol(m.group(1)): _number(m.group(2)) for m in
-                  re.finditer(r"(" + _NAME + r")\s*=\s*(\(?-?\d+(?:\.\d+)?\)?)", bar.group(1))}
+        values = {plain_name(m.group(1)): to_number(m.group(2)) for m in
+                  re.finditer(r"(" + NAME + r")\s*=\s*(\(?-?\d+(?:\.\d+)?\)?)", bar.group(1))}
         derivative = _derivative(text[:bar.start()].strip(), state) if values else None
         if derivative is not None:
             derivative.at = {**derivative.at, **values}
         return derivative
-    components = _tuple(text)
+    components = vector_entries(text)
     if components and len(components) > 1:
         parts = [_derivative(c.strip(), state) for c in components]
         if all(p is not None and p.target == parts[0].target and len(p.wrt) == 1 for p in parts):
             return _Derivative(parts[0].target, [p.wrt[0] for p in parts], parts[0].order, parts[0].problem)
         return None
-    for kind, pattern in _DERIVATIVE_FORMS:
+    for kind, pattern in DERIVATIVE_FORMS:
         match = pattern.match(text)
         if not match:
             continue
         if kind == "operator":
             order, wrt, body = match.group(1), match.group(2), match.group(3).strip()
             body = re.sub(r"^\\left|\\right$", "", body)
-            named = _DEFINED.fullmatch(body)
-            if named and (_symbol(named.group(1)) in state.definitions or
-                          _symbol(named.group(1)) in state.unreadable):
-                return _named(named.group(1), [_symbol(wrt)], int(order or 1), state)
+            named = DEFINED.fullmatch(body)
+            if named and (plain_name(named.group(1)) in state.definitions or
+                          plain_name(named.group(1)) in state.unreadable):
+                return _named(named.group(1), [plain_name(wrt)], int(order or 1), state)
             translated = translate(body)
             if translated.ok:
-                return _Derivative(translated.expression, [_symbol(wrt)], int(order or 1))
+                return _Derivative(translated.expression, [plain_name(wrt)], int(order or 1))
             if named:
-                return _named(named.group(1), [_symbol(wrt)], int(order or 1), state)
-            return _Derivative(None, [_symbol(wrt)], int(order or 1), translated.reason)
+                return _named(named.group(1), [plain_name(wrt)], int(order or 1), state)
+            return _Derivative(None, [plain_name(wrt)], int(order or 1), translated.reason)
         if kind == "of":
-            return _named(match.group(2), [_symbol(match.group(3))], int(match.group(1) or 1), state)
+            return _named(match.group(2), [plain_name(match.group(3))], int(match.group(1) or 1), state)
         if kind == "prime":
             name, primes, variable = match.group(1), match.group(2), match.group(3)
             order = primes.count("'") or 1
-            definition = state.definitions.get(_symbol(name))
+            definition = state.definitions.get(plain_name(name))
             at = {}
-            if variable and _is_number(variable):      # f'(3): the derivative at a point
-                at = {definition.parameters[0]: _number(variable)} if definition and definition.parameters else {}
+            if variable and is_number(variable):      # f'(3): the derivative at a point
+                at = {definition.parameters[0]: to_number(variable)} if definition and definition.parameters else {}
                 variable = None
-            wrt = [_symbol(variable)] if variable else (definition.parameters[:1] if definition else [])
+            wrt = [plain_name(variable)] if variable else (definition.parameters[:1] if definition else [])
             if not wrt:
                 return _Derivative(None, [], order, f"{name}' names no variable and {name} has no parameters")
             named = _named(name, wrt, order, state)
@@ -274,22 +171,22 @@ def _derivative(text: str, state: _State) -> _Derivative | None:
             return named
         if kind == "nabla":
             subscript, name, arguments = match.group(1), match.group(2), match.group(3)
-            definition = state.definitions.get(_symbol(name))
+            definition = state.definitions.get(plain_name(name))
             values = [a.strip() for a in (arguments or "").split(",") if a.strip()]
-            if definition and values and all(_is_number(v) for v in values):
+            if definition and values and all(is_number(v) for v in values):
                 # \nabla f(3): the gradient at a point
                 if len(values) != len(definition.parameters):
                     return _Derivative(None, [], 1, f"{len(values)} arguments for "
                                                     f"{len(definition.parameters)} parameters")
                 named = _named(name, definition.parameters, 1, state)
-                named.at = {p: _number(v) for p, v in zip(definition.parameters, values)}
+                named.at = {p: to_number(v) for p, v in zip(definition.parameters, values)}
                 return named
             if subscript:
-                wrt = [_symbol(subscript)]
+                wrt = [plain_name(subscript)]
             elif definition and definition.parameters:
                 wrt = definition.parameters
             elif arguments:
-                wrt = [_symbol(a.strip()) for a in arguments.split(",") if a.strip()]
+                wrt = [plain_name(a.strip()) for a in arguments.split(",") if a.strip()]
             else:
                 wrt = []
             return _named(name, wrt, 1, state)
@@ -297,10 +194,10 @@ def _derivative(text: str, state: _State) -> _Derivative | None:
 
 
 def _named(name: str, wrt: list[str], order: int, state: _State) -> _Derivative:
-    definition = state.definitions.get(_symbol(name))
-    if definition is None and _symbol(name) in state.unreadable:
+    definition = state.definitions.get(plain_name(name))
+    if definition is None and plain_name(name) in state.unreadable:
         return _Derivative(None, wrt, order, f"the definition of {name} was not read: "
-                                             f"{state.unreadable[_symbol(name)]}")
+                                             f"{state.unreadable[plain_name(name)]}")
     if definition is None:
         return _Derivative(None, wrt, order, f"{name} is not defined before this derivative")
     if not wrt:
@@ -308,7 +205,7 @@ def _named(name: str, wrt: list[str], order: int, state: _State) -> _Derivative:
     return _Derivative(definition.expression, wrt, order)
 
 
-def _derivative_claims(chain: _Chain, derivative: _Derivative, state: _State, found: Found) -> None:
+def _derivative_claims(chain: Chain, derivative: _Derivative, state: _State, found: Found) -> None:
     if derivative.problem:
         found.unread.append(Unread(chain.location, chain.quote, derivative.problem))
         return
@@ -316,7 +213,7 @@ def _derivative_claims(chain: _Chain, derivative: _Derivative, state: _State, fo
     if not rest:
         return
     if len(derivative.wrt) > 1:
-        components = _tuple(rest[-1])
+        components = vector_entries(rest[-1])
         if not components or len(components) != len(derivative.wrt):
             found.unread.append(Unread(chain.location, chain.quote,
                                        f"a gradient of {len(derivative.wrt)} components needs as many entries"))
@@ -331,8 +228,8 @@ def _derivative_claims(chain: _Chain, derivative: _Derivative, state: _State, fo
         if translated is None:
             return
         case.wrt.append(wrt)
-        symbolic = [t for t in translated if _variables(t)]
-        numbers = [(side, t) for side, t in zip(sides, translated) if not _variables(t)]
+        symbolic = [t for t in translated if expression_variables(t)]
+        numbers = [(side, t) for side, t in zip(sides, translated) if not expression_variables(t)]
         extra = {"order": derivative.order} if derivative.order > 1 else {}
         if len(symbolic) == 1:
             case.claims.append({"kind": "formula", "wrt": wrt, "formula": symbolic[0], **extra})
@@ -345,19 +242,19 @@ def _derivative_claims(chain: _Chain, derivative: _Derivative, state: _State, fo
             case.claims.append({"kind": "formula", "wrt": wrt, "formula": numbers[-1][1], **extra})
         elif numbers:
             for side, number in numbers:
-                case.numeric({"kind": "gradient", "wrt": wrt, "claimed": _claimed(side, number), **extra})
+                case.numeric({"kind": "gradient", "wrt": wrt, "claimed": claimed_text(side, number), **extra})
         if derivative.order > 1:
             case.review = "a derivative of order 2 or more: the case format checks first derivatives"
     case.emit(found)
 
 
-def _named_claims(chain: _Chain, name: str, parameters: str | None, state: _State, found: Found) -> None:
+def _named_claims(chain: Chain, name: str, parameters: str | None, state: _State, found: Found) -> None:
     arguments = [a.strip() for a in parameters.split(",")] if parameters else []
     definition = state.definitions.get(name)
-    if definition and arguments and all(_is_number(a) for a in arguments):
+    if definition and arguments and all(is_number(a) for a in arguments):
         _value_at(chain, definition, arguments, state, found)    # "f(3) = 29"
         return
-    translated = [translate(_clean(s)) for s in chain.sides[1:]]
+    translated = [translate(clean_side(s)) for s in chain.sides[1:]]
     if not translated[0].ok:
         if len(chain.sides) > 2 or parameters:     # "f(x) = <unreadable>" is still a definition
             found.unread.append(Unread(chain.location, chain.quote, translated[0].reason))
@@ -365,114 +262,115 @@ def _named_claims(chain: _Chain, name: str, parameters: str | None, state: _Stat
         state.unreadable[name] = translated[0].reason
         return
     first = translated[0].expression
-    if _variables(first):
-        params = [_symbol(p.strip()) for p in parameters.split(",")] if parameters else sorted(_variables(first))
-        state.definitions[name] = _Definition(first, params, _clean(chain.sides[1]), bool(parameters),
+    if expression_variables(first):
+        params = ([plain_name(p.strip()) for p in parameters.split(",")] if parameters
+                  else sorted(expression_variables(first)))
+        state.definitions[name] = _Definition(first, params, clean_side(chain.sides[1]), bool(parameters),
                                               state.formulas, chain.location.line)
         state.unreadable.pop(name, None)
         if len(chain.sides) > 2:
-            _expression_claims(_Chain(chain.sides[1:], chain.location, chain.quote), state, found)
+            _expression_claims(Chain(chain.sides[1:], chain.location, chain.quote), state, found)
         return
     stale = name in state.definitions and state.formulas - state.definitions[name].index > DEFINE_WINDOW
-    if (chain.listed or stale) and len(chain.sides) == 2 and _is_number(first):
+    if (chain.listed or stale) and len(chain.sides) == 2 and is_number(first):
         state.definitions.pop(name, None)          # "x = 1, y = 2": the document now uses y as data
-        state.point[name] = _number(first)
+        state.point[name] = to_number(first)
         return
     if name in state.definitions:
-        chain = _Chain(chain.sides[1:], chain.location, chain.quote)
+        chain = Chain(chain.sides[1:], chain.location, chain.quote)
         texts = _translate_all(chain.sides, chain, found)
         if texts is None:
             return
         definition = state.definitions[name]
         case = _Case(chain, definition.expression, state)
-        case.inferred.update(_substituted(definition.latex, _clean(chain.sides[0])))
+        case.inferred.update(values_substituted(definition.latex, clean_side(chain.sides[0])))
         for side, text in zip(chain.sides, texts):
-            case.numeric({"kind": "value", "claimed": _claimed(side, text)})
+            case.numeric({"kind": "value", "claimed": claimed_text(side, text)})
         case.emit(found)
         return
-    if len(chain.sides) == 2 and _is_number(first):
-        state.point[name] = _number(first)          # "x = 3": a stated point
+    if len(chain.sides) == 2 and is_number(first):
+        state.point[name] = to_number(first)          # "x = 3": a stated point
         return
-    _expression_claims(_Chain(chain.sides[1:], chain.location, chain.quote), state, found)
+    _expression_claims(Chain(chain.sides[1:], chain.location, chain.quote), state, found)
 
 
-def _value_at(chain: _Chain, definition: _Definition, arguments: list[str], state: _State, found: Found) -> None:
+def _value_at(chain: Chain, definition: _Definition, arguments: list[str], state: _State, found: Found) -> None:
     if len(arguments) != len(definition.parameters):
         found.unread.append(Unread(chain.location, chain.quote, f"{len(arguments)} arguments for "
                                    f"{len(definition.parameters)} parameters"))
         return
-    rest = _Chain(chain.sides[1:], chain.location, chain.quote)
+    rest = Chain(chain.sides[1:], chain.location, chain.quote)
     texts = _translate_all(rest.sides, rest, found)
     if texts is None:
         return
     case = _Case(rest, definition.expression, state)
-    case.inferred.update({p: _number(a) for p, a in zip(definition.parameters, arguments)})
+    case.inferred.update({p: to_number(a) for p, a in zip(definition.parameters, arguments)})
     for side, text in zip(rest.sides, texts):
-        if _variables(text):
+        if expression_variables(text):
             found.unread.append(Unread(chain.location, chain.quote, "a value with variables left in it"))
             return
-        case.numeric({"kind": "value", "claimed": _claimed(side, text)})
+        case.numeric({"kind": "value", "claimed": claimed_text(side, text)})
     case.emit(found)
 
 
-def _expression_claims(chain: _Chain, state: _State, found: Found) -> None:
+def _expression_claims(chain: Chain, state: _State, found: Found) -> None:
     if not re.search(r"[A-Za-z]", "".join(chain.sides).replace("\\cdot", "").replace("\\times", "")) \
-            and not _is_number(_clean(chain.sides[-1])):
+            and not is_number(clean_side(chain.sides[-1])):
         return      # numbers that do not end in a number state nothing checkable
     translated = []
     for side in chain.sides:        # stop at the first side that cannot be read: parsing is slow
-        translated.append(translate(_clean(side)))
+        translated.append(translate(clean_side(side)))
         if not translated[-1].ok:
             break
     if not all(t.ok for t in translated):
-        if any(t.ok and _variables(t.expression) for t in translated):
+        if any(t.ok and expression_variables(t.expression) for t in translated):
             reason = next(t.reason for t in translated if not t.ok)
             found.unread.append(Unread(chain.location, chain.quote, reason))
         return
     texts = [t.expression for t in translated]
-    symbolic = [t for t in texts if _variables(t)]
+    symbolic = [t for t in texts if expression_variables(t)]
     if symbolic:
         case = _Case(chain, symbolic[0], state)
         if len(symbolic) > 1:
             case.claims.append({"kind": "derivation", "steps": symbolic})
-        numbers = [(side, t) for side, t in zip(chain.sides, texts) if not _variables(t)]
+        numbers = [(side, t) for side, t in zip(chain.sides, texts) if not expression_variables(t)]
         if numbers:
             case.infer_point(chain.sides, texts)
             for side, number in numbers:
-                case.numeric({"kind": "value", "claimed": _claimed(side, number)})
+                case.numeric({"kind": "value", "claimed": claimed_text(side, number)})
         case.emit(found)
         return
-    if len(texts) >= 2 and _is_number(texts[-1]):
+    if len(texts) >= 2 and is_number(texts[-1]):
         # only numbers: each side's arithmetic must give the number the chain ends with
         case = _Case(chain, None, state)
-        case.arithmetic(texts[:-1], _claimed(chain.sides[-1], texts[-1]))
+        case.arithmetic(texts[:-1], claimed_text(chain.sides[-1], texts[-1]))
         case.emit(found)
 
 
-def _update_claims(chain: _Chain, state: _State, found: Found) -> None:
+def _update_claims(chain: Chain, state: _State, found: Found) -> None:
     """`w \\leftarrow w - \\eta G`: with numbers, the arithmetic of the step; with a
     formula G for the gradient of a loss the document defined, a formula claim."""
-    parameter = _symbol(chain.sides[0])
-    step = _STEP.match(_clean(chain.sides[1]))
-    if step and _symbol(step.group(1)) == parameter and _derivative(step.group(3).strip(), state) is None:
-        gradient = translate(_clean(step.group(3)))
-        losses = [d for d in state.definitions.values() if parameter in _variables(d.expression)]
-        if gradient.ok and _variables(gradient.expression) and losses:
+    parameter = plain_name(chain.sides[0])
+    step = STEP.match(clean_side(chain.sides[1]))
+    if step and plain_name(step.group(1)) == parameter and _derivative(step.group(3).strip(), state) is None:
+        gradient = translate(clean_side(step.group(3)))
+        losses = [d for d in state.definitions.values() if parameter in expression_variables(d.expression)]
+        if gradient.ok and expression_variables(gradient.expression) and losses:
             loss = losses[-1]
-            if _variables(gradient.expression) <= _variables(loss.expression):
+            if expression_variables(gradient.expression) <= expression_variables(loss.expression):
                 case = _Case(chain, loss.expression, state)
                 case.wrt.append(parameter)
                 case.claims.append({"kind": "formula", "wrt": parameter, "formula": gradient.expression})
                 case.review = "the update's gradient is taken to be of the loss defined last with this parameter"
                 case.emit(found)
                 return
-    _expression_claims(_Chain(chain.sides[1:], chain.location, chain.quote), state, found)
+    _expression_claims(Chain(chain.sides[1:], chain.location, chain.quote), state, found)
 
 
 class _Case:
     """A case being assembled from one chain."""
 
-    def __init__(self, chain: _Chain, expression: str | None, state: _State):
+    def __init__(self, chain: Chain, expression: str | None, state: _State):
         self.chain, self.expression, self.state = chain, expression, state
         self.wrt: list[str] = []
         self.claims: list[dict] = []
@@ -490,10 +388,10 @@ class _Case:
 
     def infer_point(self, sides: list[str], translated: list[str]) -> None:
         """Values substituted into the last symbolic side: `6x + 4 = 6(3) + 4` gives x = 3."""
-        symbolic = [s for s, t in zip(sides, translated) if _variables(t)]
-        numeric = [s for s, t in zip(sides, translated) if not _variables(t)]
+        symbolic = [s for s, t in zip(sides, translated) if expression_variables(t)]
+        numeric = [s for s, t in zip(sides, translated) if not expression_variables(t)]
         if symbolic and numeric:
-            self.inferred.update(_substituted(_clean(symbolic[-1]), _clean(numeric[0])))
+            self.inferred.update(values_substituted(clean_side(symbolic[-1]), clean_side(numeric[0])))
 
     def _defines(self, names: set[str]) -> dict[str, str]:
         """Names the claims use that the document defined shortly before (`q = x + y`
@@ -510,7 +408,7 @@ class _Case:
                     or self.state.formulas - definition.index > DEFINE_WINDOW):
                 return
             protected.add(name)           # a definition that refers to itself is not followed
-            for inner in sorted(_variables(definition.expression)):
+            for inner in sorted(expression_variables(definition.expression)):
                 visit(inner, depth + 1)
             defines[name] = definition.expression
 
@@ -519,18 +417,18 @@ class _Case:
         return defines
 
     def has_point(self) -> bool:
-        names = _variables(self.expression or "") | set(self.wrt)
+        names = expression_variables(self.expression or "") | set(self.wrt)
         return all(n in self.state.point or n in self.inferred for n in names)
 
     def emit(self, found: Found) -> None:
         if self.expression is None:
             return
-        names = set(_variables(self.expression)) | set(self.wrt)
+        names = set(expression_variables(self.expression)) | set(self.wrt)
         for claim in self.claims + self.pending:     # a step may name a variable the expression lost
             for text in [claim.get("formula", ""), claim.get("expression", "")] + claim.get("steps", []):
-                names |= _variables(text)
+                names |= expression_variables(text)
         defines = self._defines(names)
-        names = sorted((names | {n for text in defines.values() for n in _variables(text)}) - set(defines))
+        names = sorted((names | {n for text in defines.values() for n in expression_variables(text)}) - set(defines))
         stated = {**{n: self.state.point[n] for n in names if n in self.state.point}, **self.inferred}
         complete = all(n in stated for n in names)
         notes = []
@@ -578,95 +476,15 @@ class _Case:
         found.cases.append(case)
 
 
-def _translate_all(sides, chain: _Chain, found: Found) -> list[str] | None:
+def _translate_all(sides, chain: Chain, found: Found) -> list[str] | None:
     texts = []
     for side in sides:
-        translated = translate(_clean(side))
+        translated = translate(clean_side(side))
         if not translated.ok:
             found.unread.append(Unread(chain.location, chain.quote, translated.reason))
             return None
         texts.append(translated.expression)
     return texts
-
-
-def _substituted(symbolic: str, numeric: str) -> dict[str, float]:
-    """Read the values put in for the variables by matching the two LaTeX texts."""
-    names = sorted(set(re.findall(_NAME, symbolic)) - {"\\frac", "\\cdot", "\\sqrt", "\\exp", "\\ln",
-                                                         "\\log", "\\sin", "\\cos", "\\tan", "\\sigma"},
-                   key=len, reverse=True)
-    names = [n for n in names if not n.startswith("\\") and n not in ("e",)]
-    if not names:
-        return {}
-    squeeze = lambda s: re.sub(r"\s+|\\cdot|\*", "", s)
-    pattern, position, groups = "", 0, []
-    source = squeeze(symbolic)
-    token = re.compile("|".join(re.escape(n) for n in names))
-    for match in token.finditer(source):
-        literal = source[position:match.start()]
-        pattern += re.escape(literal)
-        if groups and not literal:
-            # two values side by side ("xy" as "(4)(-3)") must be bracketed: "-12" is not -1 and 2
-            pattern += r"\((-?\d+(?:\.\d+)?)\)()"
-        else:
-            pattern += r"(?:\((-?\d+(?:\.\d+)?)\)|(-?\d+(?:\.\d+)?))"
-        groups.append(match.group(0))
-        position = match.end()
-    pattern += re.escape(source[position:])
-    match = re.fullmatch(pattern, squeeze(numeric))
-    if not match:
-        return {}
-    values: dict[str, float] = {}
-    found = match.groups()
-    for name, bracketed, bare in zip(groups, found[0::2], found[1::2]):
-        value = bracketed or bare
-        symbol = _symbol(name)
-        if values.setdefault(symbol, float(value)) != float(value):
-            return {}
-    return values
-
-
-def _claimed(side: str, translated: str) -> str | None:
-    """The number as the document prints it (`0.50` keeps its precision); for a side
-    that is arithmetic (`18 + 4`), its value; None when that is no plain number (`1/3`)."""
-    written = _clean(side)
-    if _NUMBER.fullmatch(written):
-        return written
-    value = translated.strip("()")
-    return value if _NUMBER.fullmatch(value) else None
-
-
-def _tuple(text: str) -> list[str] | None:
-    text = re.sub(r"\\left|\\right", "", text).strip()
-    if text[:1] in "([" and text[-1:] in ")]":
-        parts = _split_top(text[1:-1], ",")
-        if len(parts) > 1:
-            return [p.strip() for p in parts]
-    return None
-
-
-def _clean(side: str) -> str:
-    return side.strip().rstrip(".,;").strip()
-
-
-def _symbol(latex: str) -> str:
-    """A LaTeX name as the translator names it: `w_{1}` -> `w_1`, `\\hat{y}` -> `y_hat`."""
-    latex = re.sub(r"\\(hat|bar|tilde)\{([A-Za-z])\}", r"\2_\1", latex.strip())
-    latex = re.sub(r"\\(?:text|mathrm|operatorname)\{([A-Za-z]+)\}", r"\1", latex)
-    return latex.replace("\\", "").replace("{", "").replace("}", "").strip()
-
-
-def _variables(expression: str) -> set[str]:
-    from ..ops import CONSTANTS, OPS
-    return {n for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression)
-            if n not in OPS and n not in CONSTANTS}
-
-
-def _number(text: str) -> float:
-    return float(text.strip().strip("()"))
-
-
-def _is_number(text: str) -> bool:
-    return bool(_NUMBER.fullmatch(text.strip().strip("()")))
 
 
 def _case_name(location: Location) -> str:
