@@ -13,10 +13,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # this checkout's diffcheck
 from diffcheck.reading.extract import extract  # noqa: E402
 
-from diffcheck.reading.latexexpr import translate  # noqa: E402
+from diffcheck.reading.latexexpr import via_sympy  # noqa: E402
 
 warm = time.perf_counter()
-translate("\\sigma(z)(1 - \\sigma(z))")  # imports SymPy's LaTeX parser and builds its grammar, once per process
+via_sympy("2x")         # imports SymPy's LaTeX parser and builds its grammar, once per process
 print(f"LaTeX parser start-up {time.perf_counter() - warm:.2f} s")
 path = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/seeds/003_076154eacbe4a861.txt")
 start = time.perf_counter()

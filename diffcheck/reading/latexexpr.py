@@ -52,6 +52,8 @@ _TEX_ONLY_TOKENS = re.compile(r"[\^_](?![{(])\s*[A-Za-z0-9]{2,}|\^\s*(?:[^{(\s]|
 _FAST_FUNCTIONS = {"sigma": "sigmoid", "exp": "exp", "ln": "log", "log": "log", "sin": "sin", "cos": "cos",
                    "tan": "tan", "tanh": "tanh"}
 _FAST_MACROS = frozenset(_FAST_FUNCTIONS) | {"frac", "sqrt", "pi"}
+_LETTER_RUN = re.compile(r"(?<![\\A-Za-z0-9_])([A-Za-z]{2,4})(?![A-Za-z0-9_])")
+_OP_NAMES = frozenset("exp log sqrt sin cos tan tanh relu elu abs max min sum mean dot".split())
 _ONE_LETTER = re.compile(r"[A-Za-z](?:_[A-Za-z0-9]+)?")
 #: Letters that conventionally name functions: `f(x)` is an application, not a product.
 FUNCTION_LETTERS = frozenset("fghFGH")
@@ -208,17 +210,16 @@ def _already_in_language(latex: str) -> str | None:
     routes to the same value on formulas of each shape."""
     if _TEX_ONLY_TOKENS.search(latex):     # x^23 is x^2 * 3, x_12 is x_1 * 2, x^2^3 is an error
         return None
-    text = re.sub(r"_\{([A-Za-z0-9]+)\}", r"_\1", latex)
+    text = re.sub(r"_\{([A-Za-z0-9]+)\}", r"_\1", _HAT.sub(r"\2_\1", latex))
     text = re.sub(r"\\(?:left|right)(?![A-Za-z])", "", text)
     text = re.sub(r"\\(?:cdot|times)(?![A-Za-z])", "*", text).replace("\\dfrac", "\\frac")
-    names = re.findall(r"\\?[A-Za-z][A-Za-z0-9_]*", text)
-    if not names:
-        return None
-    for name in names:
+    # "xy" is x times y in LaTeX; a run of letters that names an op ("exp(" in plain text) stays a call
+    text = _LETTER_RUN.sub(lambda m: m.group(1) if m.group(1) in _OP_NAMES else "*".join(m.group(1)), text)
+    for name in re.findall(r"\\?[A-Za-z][A-Za-z0-9_]*", text):
         if name.startswith("\\"):
             if name[1:] not in _FAST_MACROS and name[1:] not in _GREEK:
                 return None
-        elif not _ONE_LETTER.fullmatch(name):
+        elif not _ONE_LETTER.fullmatch(name) and name not in _OP_NAMES:
             return None
     while True:                          # innermost groups first: exponents, then fractions
         text, count = re.subn(r"\^\s*\{([^{}]*)\}", r"^(\1)", text)
@@ -233,17 +234,30 @@ def _already_in_language(latex: str) -> str | None:
         return None
     # "3x", "2(x + 1)", "(x + 1)(x - 1)": products LaTeX writes without a sign
     text = re.sub(r"(?<![_A-Za-z0-9.])(\d+(?:\.\d+)?)\s*(?=[A-Za-z({])", r"\1*", text)
-    text = re.sub(r"([)}])\s*(?=[({])", r"\1*", text)
+    text = re.sub(r"([)}])\s*(?=[({A-Za-z])", r"\1*", text)
     text = " ".join(text.replace("^", "**").replace("{", "(").replace("}", ")").split())
     variables = sorted({n for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)} - set(_FAST_FUNCTIONS.values())
-                       - {"sqrt", "e", "pi"})
-    if not variables:
-        return None                      # numbers only: SymPy's arithmetic gives the value
+                       - _OP_NAMES - {"sigmoid", "e", "pi"})
     try:
         tree = parse(text, variables)
     except DiffcheckError:
         return None
+    if not variables:                    # numbers only ("3*9 + 12 + 2"): the side's value
+        return _value_text(tree)
     return to_text(tree)
+
+
+def _value_text(tree) -> str | None:
+    import math
+
+    from ..expr import evaluate
+    try:
+        value = float(evaluate(tree, {}))
+    except (DiffcheckError, ArithmeticError, ValueError, TypeError):
+        return None
+    if not math.isfinite(value):
+        return None
+    return f"{value:.12g}" if value >= 0 else f"({value:.12g})"
 
 
 def prepare(latex: str) -> str | Translation:
