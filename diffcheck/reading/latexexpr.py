@@ -208,9 +208,11 @@ def _already_in_language(latex: str) -> str | None:
     letters allowed), because `xy` is a product in LaTeX and one name in the language;
     `2x`, `\\sin x` or `f(x)` fail the parser and go to SymPy's.  A test holds the two
     routes to the same value on formulas of each shape."""
+    # TeX takes one token as a superscript or subscript: "x^2y" is x^{2} y, "x_1x_2" is x_{1} x_{2}
+    latex = re.sub(r"([\^_])\s*([A-Za-z0-9])(?=\s*[A-Za-z\\])", r"\1{\2}", latex)
     if _TEX_ONLY_TOKENS.search(latex):     # x^23 is x^2 * 3, x_12 is x_1 * 2, x^2^3 is an error
         return None
-    text = re.sub(r"_\{([A-Za-z0-9]+)\}", r"_\1", _HAT.sub(r"\2_\1", latex))
+    text = re.sub(r"_\{([A-Za-z0-9]+)\}", r"_\1 ", _HAT.sub(r"\2_\1 ", latex))
     text = re.sub(r"\\(?:left|right)(?![A-Za-z])", "", text)
     text = re.sub(r"\\(?:cdot|times)(?![A-Za-z])", "*", text).replace("\\dfrac", "\\frac")
     # "xy" is x times y in LaTeX; a run of letters that names an op ("exp(" in plain text) stays a call
@@ -235,6 +237,7 @@ def _already_in_language(latex: str) -> str | None:
     # "3x", "2(x + 1)", "(x + 1)(x - 1)": products LaTeX writes without a sign
     text = re.sub(r"(?<![_A-Za-z0-9.])(\d+(?:\.\d+)?)\s*(?=[A-Za-z({])", r"\1*", text)
     text = re.sub(r"([)}])\s*(?=[({A-Za-z])", r"\1*", text)
+    text = re.sub(r"(_[A-Za-z0-9]+)\s+(?=[A-Za-z(])", r"\1*", text)      # "x_1 x_2": a product
     text = " ".join(text.replace("^", "**").replace("{", "(").replace("}", ")").split())
     variables = sorted({n for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)} - set(_FAST_FUNCTIONS.values())
                        - _OP_NAMES - {"sigmoid", "e", "pi"})

@@ -36,6 +36,7 @@ _PROSE_POINT = re.compile(r"(?<![\w$\\])([A-Za-z](?:_\d+)?)\s*=\s*(-?\d+(?:\.\d+
 # "so dy/dx = 6x + 4.", "f'(x) = 3x^2": plain-text derivatives in running text, up to the sentence's end
 _PROSE_DERIVATIVE = re.compile(r"(?<![\w/\\])((?:(?:d|\\partial\s*)\w+\s*/\s*(?:d|\\partial\s*)\w+|[A-Za-z]'+\(\w+\))"
                                r"\s*=\s*[^,;:\n]+?)(?=[.,;:]?\s*$|[.,;:]\s)", re.M)
+_DERIVATIVE_INSIDE = re.compile(r"\\frac\{\s*(?:d|\\partial)|\\partial|\\nabla|[A-Za-z]'")
 _INLINE_MATH = re.compile(r"\$\$.*?\$\$|\$.*?\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 
 
@@ -209,7 +210,9 @@ def _derivative_claims(chain: Chain, derivative: _Derivative, state: _State, fou
     if derivative.problem:
         found.unread.append(Unread(chain.location, chain.quote, derivative.problem))
         return
-    rest = [s for s in chain.sides[1:] if _derivative(s.strip(), state) is None]
+    # sides in derivative notation restate the claim ("= \\frac{\\partial f}{\\partial q} \\cdot
+    # \\frac{\\partial q}{\\partial x}", the chain rule's factors): not checkable, the others are
+    rest = [s for s in chain.sides[1:] if _derivative(s.strip(), state) is None and not _DERIVATIVE_INSIDE.search(s)]
     if not rest:
         return
     if len(derivative.wrt) > 1:
@@ -250,6 +253,14 @@ def _derivative_claims(chain: Chain, derivative: _Derivative, state: _State, fou
 
 def _named_claims(chain: Chain, name: str, parameters: str | None, state: _State, found: Found) -> None:
     arguments = [a.strip() for a in parameters.split(",")] if parameters else []
+    also = DEFINED.match(chain.sides[1].strip()) if len(chain.sides) > 2 else None
+    if also and not is_number(chain.sides[1]) and not arguments:
+        # "MSE = J(w, b) = ...": the second name is the one defined, the first names it too
+        _named_claims(Chain(chain.sides[1:], chain.location, chain.quote), plain_name(also.group(1)),
+                      also.group(2), state, found)
+        if plain_name(also.group(1)) in state.definitions:
+            state.definitions[name] = state.definitions[plain_name(also.group(1))]
+        return
     definition = state.definitions.get(name)
     if definition and arguments and all(is_number(a) for a in arguments):
         _value_at(chain, definition, arguments, state, found)    # "f(3) = 29"

@@ -19,6 +19,7 @@ def find(text):
     ("\\left( x + 1 \\right)^2", "(x + 1)**2"),
     ("\\sin(x)\\cos(x)", "sin(x)*cos(x)"),
     ("2x\\sin(x) + x^2\\cos(x)", "2*x*sin(x) + x**2*cos(x)"),
+    ("3x^2y", "3*x**2*y"),              # TeX's superscript is one token: 3 x^{2} y (SymPy's grammar refuses it)
     ("1 - \\tanh^2(x)", "1 - tanh(x)**2"),
     ("\\text{ReLU}(z) + \\operatorname{softplus}(z)", "relu(z) + softplus(z)"),
     ("\\left[ x^2 \\sin(x) \\right]", "x**2*sin(x)"),
@@ -36,7 +37,7 @@ def same_value(left: str, right: str) -> bool:
     from diffcheck.expr import evaluate
     from diffcheck.parser import parse
     point = {"x": 0.7, "y": 1.3, "z": 0.9, "a": 1.1, "b": 0.6, "c": 1.2, "w_1": 0.8, "w_2": 1.4,
-             "x_1": 0.45, "x_2": 1.7, "x_3": 0.35, "eta": 0.3, "w": 0.55, "y_hat": 0.65}
+             "x_1": 0.45, "x_2": 1.7, "x_3": 0.35, "eta": 0.3, "w": 0.55, "y_hat": 0.65, "q": 0.95}
     names = [n for n in point if n in left or n in right]
     values = {n: np.float64(point[n]) for n in names}
     return float(evaluate(parse(left, names), values)) == pytest.approx(
@@ -141,6 +142,7 @@ def test_unbalanced_dollar_does_not_crash():
     "-\\frac{1}{x^2}", "\\sqrt{x^2 + y^2}", "\\ln(x) + \\exp(2 \\cdot x)", "\\frac{\\frac{1}{x}}{y}",
     "\\tanh(x)^2", "\\frac{e^{x}}{1+e^{x}}", "e^{-x^{2}}", "\\left(a + b\\right)^{3} \\cdot \\eta",
     "3x^2 + 4x + 2", "2(x + 1)", "(x + 1)(x - 1)", "e^{2x}", "0.5x - x_1", "\\frac{1}{2}(y - 3)^{2}",
+    "xy + z", "(x + y)z", "x_1x_2 + w_1 x_1", "\\hat{y} - y",
 ])
 def test_fast_path_agrees_with_the_sympy_route(latex):
     # formulas already in the language skip SymPy's slow parser; both readings must agree
@@ -298,3 +300,20 @@ def test_a_formula_continuing_another_block_is_not_attached_to_a_where_clause():
     text = "$$= (s - y)^2 \\qquad \\text{where} \\qquad s = \\frac{1}{1 + e^{-z}}$$\n"
     found = find(text)
     assert found.cases == [] and found.unread == []
+
+
+def test_chain_rule_factors_are_skipped_and_the_rest_checked():
+    # f = (x + y) z: df/dx = (df/dq)(dq/dx) = z * 1 = z; the factor side is not checkable, the others are
+    text = ("$f(x, y, z) = (x + y)z$\n\n"
+            "$$\\frac{\\partial f}{\\partial x} = \\frac{\\partial f}{\\partial q} \\cdot "
+            "\\frac{\\partial q}{\\partial x} = z \\cdot 1 = z$$\n")
+    case = find(text).cases[0]
+    assert case["claim"] == [{"kind": "derivation", "wrt": "x", "steps": ["z * 1", "z"]}]
+
+
+def test_two_names_for_one_definition():
+    # MSE = J(w, b) = (w x + b - y)^2: dJ/db = 2 (w x + b - y)
+    text = "$MSE = J(w, b) = (w x + b - y)^2$\n\n$\\frac{\\partial J}{\\partial b} = 2(w x + b - y)$\n"
+    case = find(text).cases[0]
+    assert same_value(case["expression"], "(w * x + b - y)**2")
+    assert same_value(case["claim"][0]["formula"], "2 * (w * x + b - y)")
