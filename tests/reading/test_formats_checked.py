@@ -2,7 +2,6 @@
 derivative; extraction, the case file and the audit's check must confirm the
 right one and refute the wrong one.  (Derivatives worked by hand in comments.)"""
 
-import json
 
 import nbformat
 import pytest

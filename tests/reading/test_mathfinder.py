@@ -271,7 +271,8 @@ def test_derivative_with_respect_to_a_decorated_name():
 
 def test_where_clause_inside_one_formula_is_read_before_the_claim():
     # L = (wx - y)^2 given after "where": dL/dw = 2(wx - y)x
-    case = find("$$\\frac{\\partial L}{\\partial w} = 2(wx - y)x \\quad \\text{where} \\quad L = (wx - y)^2$$\n").cases[0]
+    text = "$$\\frac{\\partial L}{\\partial w} = 2(wx - y)x \\quad \\text{where} \\quad L = (wx - y)^2$$\n"
+    case = find(text).cases[0]
     assert case["expression"] == "(w * x - y)**2"
     assert same_value(case["claim"][0]["formula"], "2 * (w * x - y) * x")
 
