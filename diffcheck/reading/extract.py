@@ -40,6 +40,9 @@ def extract(path) -> Extraction:
         except RecursionError:
             result.problems.append(f"{document.path}: the {name} finder gave up: nested too deeply")
             continue
+        except Exception as err:     # one finder's failure must not cost the other's cases
+            result.problems.append(f"{document.path}: the {name} finder failed: {type(err).__name__}: {err}")
+            continue
         result.cases.extend(found.cases)
         result.unread.extend(found.unread)
     _name_uniquely(result.cases)

@@ -66,3 +66,18 @@ def test_hostile_documents_give_problems_not_tracebacks(tmp_path):
     extraction = extract(deep)
     assert extraction.problems == [f"{deep}: line 1: not read: the notebook's JSON is nested too deeply"]
     assert to_case_file(extraction).endswith("# no cases found\n")
+
+
+def test_a_failing_finder_is_a_problem_and_the_other_finders_still_run(tmp_path, monkeypatch):
+    from diffcheck.reading import extract as extraction_module
+
+    def broken(document):
+        raise ValueError("cannot follow this cell")
+
+    monkeypatch.setattr(extraction_module, "_finders", lambda: iter([("code", broken),
+                                                                     ("math", extraction_module.mathfinder.find)]))
+    path = tmp_path / "notes.md"
+    path.write_text(DOCUMENT)
+    extraction = extract(path)
+    assert extraction.problems == [f"{path}: the code finder failed: ValueError: cannot follow this cell"]
+    assert [c["name"] for c in extraction.cases] == ["line-3", "line-5"]
