@@ -78,9 +78,12 @@ class Translation:
         return self.expression is not None
 
 
-def translate(latex: str) -> Translation:
-    """Translate one side of a formula (no `=`) to diffcheck expression text."""
-    return _translate(normalise_unicode(latex).strip())
+def translate(latex: str, functions: frozenset = frozenset()) -> Translation:
+    """Translate one side of a formula (no `=`) to diffcheck expression text.
+
+    `functions` are names the document defines as functions (`k(z) = ...`): `k(z)`
+    is then an application, refused, rather than the product k * z."""
+    return _translate(normalise_unicode(latex).strip(), frozenset(functions))
 
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
@@ -101,7 +104,7 @@ def normalise_unicode(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _translate(latex: str) -> Translation:
+def _translate(latex: str, functions: frozenset = frozenset()) -> Translation:
     if not latex:
         return Translation(reason="empty formula")
     if len(latex) > MAX_FORMULA:
@@ -137,8 +140,8 @@ def _translate(latex: str) -> Translation:
             expanded = expand_sum(latex)
             if isinstance(expanded, Translation):
                 return expanded
-            return _translate(expanded)
-    return via_sympy(latex)
+            return _translate(expanded, functions)
+    return via_sympy(latex, functions)
 
 
 _SUM = re.compile(r"^\\(sum|prod)_\{\s*([a-z])\s*=\s*(\d+)\s*\}\^\{?\s*(\d+)\s*\}?\s*(.+)$", re.S)
@@ -176,9 +179,9 @@ def _top_level_sign(text: str) -> bool:
     return False
 
 
-def via_sympy(latex: str) -> Translation:
+def via_sympy(latex: str, functions: frozenset = frozenset()) -> Translation:
     """The translation through SymPy's LaTeX parser and the allowlist printer."""
-    prepared = prepare(latex)
+    prepared = prepare(latex, functions)
     if isinstance(prepared, Translation):
         return prepared
     try:
@@ -263,7 +266,7 @@ def _value_text(tree) -> str | None:
     return f"{value:.12g}" if value >= 0 else f"({value:.12g})"
 
 
-def prepare(latex: str) -> str | Translation:
+def prepare(latex: str, functions: frozenset = frozenset()) -> str | Translation:
     """The formula rewritten for the lark grammar, or a Translation with the reason."""
     text = _SPACING.sub(" ", latex).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     text = text.replace("\\times", "\\cdot").replace("*", " \\cdot ").replace("\\ast", "\\cdot")
@@ -278,9 +281,9 @@ def prepare(latex: str) -> str | Translation:
     named = _TEXT_NAME.search(text)
     if named:
         return Translation(reason=f"function {named.group(1)!r} is not read")
-    applied = _APPLIED.search(text)
-    if applied and applied.group(1) in FUNCTION_LETTERS:
-        return Translation(reason=f"{applied.group(1)}(...) applies a function the formula does not define")
+    for applied in _APPLIED.finditer(text):
+        if applied.group(1) in FUNCTION_LETTERS or applied.group(1).replace("{", "").replace("}", "") in functions:
+            return Translation(reason=f"{applied.group(1)}(...) applies a function the formula does not define")
     # "x(1 - x)" is a product (the grammar would read a function call, ambiguously)
     text = _APPLIED.sub(lambda m: m.group(0)[:-1].rstrip() + " \\cdot (", text)
     text = _AFTER_CLOSE.sub(lambda m: (m.group(1) or m.group(2)) + " \\cdot ", text)

@@ -36,6 +36,7 @@ _PROSE_POINT = re.compile(r"(?<![\w$\\])([A-Za-z](?:_\d+)?)\s*=\s*(-?\d+(?:\.\d+
 # "so dy/dx = 6x + 4.", "f'(x) = 3x^2": plain-text derivatives in running text, up to the sentence's end
 _PROSE_DERIVATIVE = re.compile(r"(?<![\w/\\])((?:(?:d|\\partial\s*)\w+\s*/\s*(?:d|\\partial\s*)\w+|[A-Za-z]'+\(\w+\))"
                                r"\s*=\s*[^,;:\n]+?)(?=[.,;:]?\s*$|[.,;:]\s)", re.M)
+_APPLICATION = re.compile(r"(?<![A-Za-z\\])(" + NAME + r")\s*\(([^()]*)\)")
 _DERIVATIVE_INSIDE = re.compile(r"\\frac\{\s*(?:d|\\partial)|\\partial|\\nabla|[A-Za-z]'")
 _INLINE_MATH = re.compile(r"\$\$.*?\$\$|\$.*?\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 
@@ -148,7 +149,7 @@ def _derivative(text: str, state: _State) -> _Derivative | None:
             if named and (plain_name(named.group(1)) in state.definitions or
                           plain_name(named.group(1)) in state.unreadable):
                 return _named(named.group(1), [plain_name(wrt)], int(order or 1), state)
-            translated = translate(body)
+            translated = _read(body, state)
             if translated.ok:
                 return _Derivative(translated.expression, [plain_name(wrt)], int(order or 1))
             if named:
@@ -227,7 +228,7 @@ def _derivative_claims(chain: Chain, derivative: _Derivative, state: _State, fou
     case = _Case(chain, derivative.target, state)
     case.inferred.update(derivative.at)
     for wrt, sides in zip(derivative.wrt, sides_per_variable):
-        translated = _translate_all(sides, chain, found)
+        translated = _translate_all(sides, chain, state, found)
         if translated is None:
             return
         case.wrt.append(wrt)
@@ -265,7 +266,7 @@ def _named_claims(chain: Chain, name: str, parameters: str | None, state: _State
     if definition and arguments and all(is_number(a) for a in arguments):
         _value_at(chain, definition, arguments, state, found)    # "f(3) = 29"
         return
-    translated = [translate(clean_side(s)) for s in chain.sides[1:]]
+    translated = [_read(s, state) for s in chain.sides[1:]]
     if not translated[0].ok:
         if len(chain.sides) > 2 or parameters:     # "f(x) = <unreadable>" is still a definition
             found.unread.append(Unread(chain.location, chain.quote, translated[0].reason))
@@ -289,7 +290,7 @@ def _named_claims(chain: Chain, name: str, parameters: str | None, state: _State
         return
     if name in state.definitions:
         chain = Chain(chain.sides[1:], chain.location, chain.quote)
-        texts = _translate_all(chain.sides, chain, found)
+        texts = _translate_all(chain.sides, chain, state, found)
         if texts is None:
             return
         definition = state.definitions[name]
@@ -311,7 +312,7 @@ def _value_at(chain: Chain, definition: _Definition, arguments: list[str], state
                                    f"{len(definition.parameters)} parameters"))
         return
     rest = Chain(chain.sides[1:], chain.location, chain.quote)
-    texts = _translate_all(rest.sides, rest, found)
+    texts = _translate_all(rest.sides, rest, state, found)
     if texts is None:
         return
     case = _Case(rest, definition.expression, state)
@@ -330,7 +331,7 @@ def _expression_claims(chain: Chain, state: _State, found: Found) -> None:
         return      # numbers that do not end in a number state nothing checkable
     translated = []
     for side in chain.sides:        # stop at the first side that cannot be read: parsing is slow
-        translated.append(translate(clean_side(side)))
+        translated.append(_read(side, state))
         if not translated[-1].ok:
             break
     if not all(t.ok for t in translated):
@@ -364,7 +365,7 @@ def _update_claims(chain: Chain, state: _State, found: Found) -> None:
     parameter = plain_name(chain.sides[0])
     step = STEP.match(clean_side(chain.sides[1]))
     if step and plain_name(step.group(1)) == parameter and _derivative(step.group(3).strip(), state) is None:
-        gradient = translate(clean_side(step.group(3)))
+        gradient = _read(step.group(3), state)
         losses = [d for d in state.definitions.values() if parameter in expression_variables(d.expression)]
         if gradient.ok and expression_variables(gradient.expression) and losses:
             loss = losses[-1]
@@ -487,10 +488,26 @@ class _Case:
         found.cases.append(case)
 
 
-def _translate_all(sides, chain: Chain, found: Found) -> list[str] | None:
+def _read(side: str, state: _State):
+    """One side translated, with the document's functions applied to their own
+    parameters (`k(z)` after `k(z) = 1 + e^{-z}`) replaced by their definitions."""
+    functions = {name: d for name, d in state.definitions.items() if d.explicit}
+
+    def substitute(match: re.Match) -> str:
+        definition = functions.get(plain_name(match.group(1)))
+        arguments = [plain_name(a) for a in match.group(2).split(",")]
+        if definition is None or arguments != definition.parameters:
+            return match.group(0)
+        return "\\left(" + definition.latex + "\\right)"
+
+    text = _APPLICATION.sub(substitute, clean_side(side)) if functions else clean_side(side)
+    return translate(text, frozenset(functions))
+
+
+def _translate_all(sides, chain: Chain, state: _State, found: Found) -> list[str] | None:
     texts = []
     for side in sides:
-        translated = translate(clean_side(side))
+        translated = _read(side, state)
         if not translated.ok:
             found.unread.append(Unread(chain.location, chain.quote, translated.reason))
             return None

@@ -318,3 +318,20 @@ def test_two_names_for_one_definition():
     case = find(text).cases[0]
     assert same_value(case["expression"], "(w * x + b - y)**2")
     assert same_value(case["claim"][0]["formula"], "2 * (w * x + b - y)")
+
+
+def test_a_defined_function_applied_to_its_parameters_is_its_definition():
+    # s = 1/k with k(z) = 1 + e^{-z}: ds/dz = -1/k(z)^2 * (-e^{-z}) = e^{-z} / (1 + e^{-z})^2
+    text = ("$$s(z) = \\frac{1}{k(z)} \\quad \\text{where} \\quad k(z) = 1 + e^{-z}$$\n\n"
+            "$$\\frac{ds}{dz} = -\\frac{1}{k(z)^2} (-e^{-z})$$\n")
+    case = find(text).cases[0]
+    assert same_value(case["expression"], "1 / (1 + exp(-z))")
+    assert same_value(case["claim"][0]["formula"], "exp(-z) / (1 + exp(-z))**2")
+
+
+def test_a_defined_function_applied_to_other_arguments_is_not_read_as_a_product():
+    found = find("$k(z) = z^2$\n\n$$g(z) = k(2z) + 1$$\n\n$$g'(z) = 8z$$\n")
+    assert found.cases == []
+    assert [u.reason for u in found.unread] == [
+        "k(...) applies a function the formula does not define",
+        "the definition of g was not read: k(...) applies a function the formula does not define"]
