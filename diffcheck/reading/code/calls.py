@@ -1,0 +1,633 @@
+"""Calls the static reader follows: tensor factories, ops, tensor methods,
+`backward()`, optimizers, `print` and small user functions (inlined).
+
+Every call either returns what the reader knows of its result, raises `Cannot`
+naming the call it cannot follow, or raises `WouldFail` with the error the call
+would raise when run.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+
+import numpy as np
+
+from . import library as lib
+from .values import (NONE, Cannot, Function, GradRef, Leaf, Method, Module, Optimizer, Unknown,
+                     Update, Val, WouldFail, leaves, literal_shape)
+
+MAX_LITERAL_ENTRIES = 100_000
+
+
+def call(interp, node):
+    if any(k.arg is None for k in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args):
+        raise Cannot("a call with *args or **kwargs")
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        dotted = interp.resolve_callee(func)
+        if dotted is not None:
+            return library_call(interp, dotted, node)
+        owner = interp.ev(func.value)
+        return method_call(interp, owner, func.attr, node)
+    if isinstance(func, ast.Name):
+        target = interp.lookup(func.id, func)
+        if isinstance(target, Module):
+            return library_call(interp, target.path, node)
+        if isinstance(target, Function):
+            return inline(interp, target, node)
+        if isinstance(target, Unknown):
+            raise Cannot(target.reason)
+        if isinstance(target, Method):
+            return method_call(interp, target.owner, target.name, node)
+        raise Cannot(f"a call of {func.id}, which is not a function the reader knows")
+    raise Cannot("a call of a computed function")
+
+
+def _keywords(node) -> dict:
+    return {k.arg: k.value for k in node.keywords}
+
+
+def library_call(interp, name: str, node):
+    problem = lib.check_keywords(name, _keywords(node))
+    if problem:
+        raise WouldFail(problem)
+    if name == "builtins.print":
+        return do_print(interp, node)
+    if name in lib.CREATORS:
+        return create(interp, lib.CREATORS[name], name, node)
+    if name in lib.RANDOM:
+        return random_leaf(interp, name, node)
+    if name in lib.FUNCTIONS:
+        return function(interp, lib.FUNCTIONS[name], name, node)
+    if name in lib.INERT or name.startswith(lib.INERT_PREFIXES):
+        return Unknown(f"call of {name}")
+    if name == "torch.optim.SGD":
+        return optimizer(interp, node)
+    if name.startswith("builtins."):
+        return builtin(interp, name[len("builtins."):], node)
+    raise Cannot(f"call of {name} is outside the static reader")
+
+
+def _concrete(interp, node, what: str):
+    value = interp.ev(node)
+    if isinstance(value, Val) and value.concrete is not None and value.framework == "python":
+        return value.concrete
+    if isinstance(value, Val) and value.concrete is not None:
+        return value.concrete
+    raise Cannot(f"{what} that the reader does not compute")
+
+
+def builtin(interp, name: str, node):
+    args = node.args
+    if name == "range":
+        bounds = [int(_concrete(interp, a, "a range() bound")) for a in args]
+        if not 1 <= len(bounds) <= 3:
+            raise Cannot("range() with unusual arguments")
+        values = range(*bounds)
+        if len(values) > 1_000_000:
+            raise Cannot(f"a range of {len(values)} numbers")
+        return [Val(("num", i)) for i in values]
+    if name == "len" and len(args) == 1:
+        value = interp.ev(args[0])
+        if isinstance(value, (list, tuple)):
+            return Val(("num", len(value)))
+        if isinstance(value, Val) and value.shape:
+            return Val(("num", value.shape[0]))
+        raise Cannot("len() of a value of unknown length")
+    if name in ("float", "int") and len(args) == 1:
+        value = interp.ev(args[0])
+        if isinstance(value, Val):
+            if value.concrete is not None:
+                return Val(("num", (float if name == "float" else int)(value.concrete)))
+            return method_call(interp, value, "item", node)
+        raise Cannot(f"{name}() of a value the reader does not follow")
+    if name in ("abs", "round", "min", "max") and args:
+        values = [_concrete(interp, a, f"an argument of {name}()") for a in args]
+        if name == "abs":
+            return Val(("num", abs(values[0])))
+        if name == "round":
+            return Val(("num", round(values[0], int(values[1]) if len(values) > 1 else None)))
+        return Val(("num", (min if name == "min" else max)(values)))
+    if name == "display":
+        return Unknown("display()")
+    raise Cannot(f"call of {name}() is outside the static reader")
+
+
+# -- creating tensors ----------------------------------------------------------------
+
+def literal(interp, node):
+    """Nested lists of Python numbers read from a literal (names of numbers allowed)."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [literal(interp, e) for e in node.elts]
+    value = interp.ev(node)
+    if isinstance(value, Val) and value.concrete is not None:
+        return value.concrete
+    raise Cannot("tensor data that is not a literal")
+
+
+def _dtype(interp, node, framework: str, data) -> str:
+    keywords = _keywords(node)
+    if "dtype" in keywords:
+        text = ast.unparse(keywords["dtype"]).rsplit(".", 1)[-1].strip("'\"")
+        if text not in lib.DTYPES:
+            raise Cannot(f"dtype {text}")
+        dtype = lib.DTYPES[text]
+        return "float32" if dtype == "float32" and framework == "torch" else dtype
+    flat = _flatten(data)
+    if flat and all(isinstance(v, int) for v in flat):
+        return "int"
+    return "float32" if framework == "torch" else "float64"
+
+
+def _flatten(data) -> list:
+    if isinstance(data, list):
+        out = []
+        for item in data:
+            out.extend(_flatten(item))
+        return out
+    return [data]
+
+
+def _requires_grad(interp, node) -> bool:
+    keywords = _keywords(node)
+    if "requires_grad" not in keywords:
+        return False
+    return bool(_concrete(interp, keywords["requires_grad"], "a requires_grad flag"))
+
+
+def _new_leaf(interp, value, shape, framework, dtype, requires_grad, node, random=False) -> Val:
+    if requires_grad and dtype == "int":
+        raise WouldFail("only tensors of floating point dtype can require gradients "
+                        "(the data are integers: write 2. or dtype=torch.float32)")
+    leaf = Leaf("", value, shape, requires_grad, framework, dtype, random=random)
+    interp.leaves.append(leaf)
+    return Val(("leaf", leaf, 0), shape, framework, requires_grad, True, dtype)
+
+
+def create(interp, kind: str, name: str, node):
+    framework = "torch" if name.startswith("torch") else "numpy"
+    keywords = _keywords(node)
+    requires_grad = _requires_grad(interp, node)
+    if kind in ("tensor", "array"):
+        data_node = node.args[0] if node.args else keywords.get("data", keywords.get("object"))
+        if data_node is None:
+            raise Cannot(f"{name}() without data")
+        try:
+            data = literal(interp, data_node)
+        except Cannot:
+            value = interp.ev(data_node)
+            if not isinstance(value, Val):
+                raise Cannot(f"{name}() of data the reader does not follow") from None
+            if framework == "torch" and value.requires_grad is False and requires_grad and value.tree[0] == "leaf":
+                return interp.set_requires_grad(Val(value.tree, value.shape, "torch", False, True,
+                                                    value.dtype), True, node)
+            dtype = _dtype(interp, node, framework, None) if "dtype" in keywords else (
+                "float32" if framework == "torch" and value.dtype == "float64" and name == "torch.tensor"
+                else value.dtype)
+            return Val(value.tree, value.shape, framework, False, True, dtype)
+        dtype = _dtype(interp, node, framework, data)
+        shape = literal_shape(data)
+        if len(_flatten(data)) > MAX_LITERAL_ENTRIES:
+            raise Cannot("a literal too large to read")
+        value = _as_float(data) if dtype != "int" else data
+        return _new_leaf(interp, value, shape, framework, dtype, requires_grad, node)
+    if kind in ("ones", "zeros", "full"):
+        args = node.args
+        fill = 1.0 if kind == "ones" else 0.0
+        if kind == "full":
+            if len(args) != 2:
+                raise Cannot("full() with unusual arguments")
+            fill = _concrete(interp, args[1], "a fill value")
+            args = args[:1]
+        shape = _size(interp, args or [keywords.get("size", keywords.get("shape"))])
+        dtype = _dtype(interp, node, framework, [float(fill)])
+        value = np.full(shape, fill, dtype=float).tolist()
+        return _new_leaf(interp, value, shape, framework, dtype, requires_grad, node)
+    if kind in ("ones_like", "zeros_like"):
+        other = interp.ev(node.args[0])
+        if not isinstance(other, Val) or other.shape is None:
+            raise Cannot(f"{name}() of a value of unknown shape")
+        value = np.full(other.shape, 1.0 if kind == "ones_like" else 0.0).tolist()
+        return _new_leaf(interp, value, other.shape, framework, other.dtype if other.dtype != "int" else "float32",
+                         requires_grad, node)
+    if kind == "arange":
+        bounds = [_concrete(interp, a, "an arange() bound") for a in node.args]
+        if not 1 <= len(bounds) <= 3:
+            raise Cannot("arange() with unusual arguments")
+        values = np.arange(*bounds)
+        if values.size > MAX_LITERAL_ENTRIES:
+            raise Cannot("an arange() too long to read")
+        data = values.tolist()
+        dtype = _dtype(interp, node, framework, data)
+        return _new_leaf(interp, data, (len(data),), framework, dtype, requires_grad, node)
+    if kind == "linspace":
+        numbers = [_concrete(interp, a, "a linspace() argument") for a in node.args]
+        if "steps" in keywords or "num" in keywords:
+            numbers.append(_concrete(interp, keywords.get("steps", keywords.get("num")), "a step count"))
+        if len(numbers) != 3 or not 0 < int(numbers[2]) <= MAX_LITERAL_ENTRIES:
+            raise Cannot("linspace() with unusual arguments")
+        data = np.linspace(numbers[0], numbers[1], int(numbers[2])).tolist()
+        dtype = "float32" if framework == "torch" else "float64"
+        return _new_leaf(interp, data, (len(data),), framework, dtype, requires_grad, node)
+    if kind == "eye":
+        n = int(_concrete(interp, node.args[0], "an eye() size"))
+        if n > 1000:
+            raise Cannot("an eye() too large")
+        return _new_leaf(interp, np.eye(n).tolist(), (n, n), framework,
+                         "float32" if framework == "torch" else "float64", requires_grad, node)
+    raise Cannot(f"call of {name}")
+
+
+def _as_float(data):
+    if isinstance(data, list):
+        return [_as_float(d) for d in data]
+    return float(data)
+
+
+def _size(interp, args) -> tuple:
+    if not args or args[0] is None:
+        raise Cannot("a tensor factory without a size")
+    sizes = []
+    for arg in args:
+        value = interp.ev(arg)
+        items = value if isinstance(value, (tuple, list)) else [value]
+        for item in items:
+            if not (isinstance(item, Val) and isinstance(item.concrete, int)):
+                raise Cannot("a tensor size the reader does not compute")
+            sizes.append(item.concrete)
+    if math.prod(sizes) > MAX_LITERAL_ENTRIES:
+        raise Cannot("a tensor too large to read")
+    return tuple(sizes)
+
+
+def random_leaf(interp, name: str, node):
+    framework = "torch" if name.startswith("torch") else "numpy"
+    shape = None
+    if name in ("torch.randn", "torch.rand", "numpy.random.randn", "numpy.random.rand"):
+        try:
+            shape = _size(interp, node.args) if node.args else ()
+        except Cannot:
+            shape = None
+    dtype = "float32" if framework == "torch" else "float64"
+    return _new_leaf(interp, None, shape, framework, dtype, _requires_grad(interp, node), node, random=True)
+
+
+# -- ops -----------------------------------------------------------------------------
+
+def _operands(interp, node, symbol: str) -> list[Val]:
+    return [interp.operand(interp.ev(a), symbol) for a in node.args]
+
+
+def _axis(interp, node, position: int) -> tuple:
+    keywords = _keywords(node)
+    if keywords.get("keepdim") is not None or keywords.get("keepdims") is not None:
+        raise Cannot("a reduction with keepdim")
+    axis_node = keywords.get("dim", keywords.get("axis"))
+    if axis_node is None and len(node.args) > position:
+        axis_node = node.args[position]
+    if axis_node is None:
+        return ()
+    axis = _concrete(interp, axis_node, "a reduction axis")
+    if not isinstance(axis, int):
+        raise Cannot("a reduction over several axes")
+    return (("axis", axis),)
+
+
+def function(interp, op: str, name: str, node):
+    if op in ("sum", "mean"):
+        args = [interp.operand(interp.ev(node.args[0]), op)] if node.args else []
+        if not args:
+            raise Cannot(f"{name}() without an argument")
+        return interp.derived(op, args, _axis(interp, node, 1))
+    args = _operands(interp, node, name)
+    if op == "mse_loss":
+        if len(args) != 2 or "reduction" in _keywords(node):
+            raise Cannot("mse_loss() with unusual arguments")
+        diff = interp.derived("sub", args)
+        return interp.derived("mean", [interp.derived("pow", [diff, Val(("num", 2))])])
+    if op == "transpose":
+        return interp.derived("transpose", args[:1]) if args[0].shape is None or len(args[0].shape) > 1 else args[0]
+    if op == "dot" and name.startswith("numpy") and any(a.shape is None or len(a.shape) != 1 for a in args):
+        op = "matmul"
+    if op == "leaky_relu" or op == "elu":
+        raise Cannot(f"{name}() with its default slope")
+    arity = 2 if op in ("add", "sub", "mul", "div", "pow", "matmul", "dot", "max", "min") else 1
+    if len(args) != arity:
+        raise Cannot(f"{name}() with {len(args)} arguments")
+    return interp.derived(op, args)
+
+
+# -- methods -------------------------------------------------------------------------
+
+def method_call(interp, owner, attr: str, node):
+    receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+    if owner is NONE:
+        shown = ast.unparse(receiver) if receiver is not None else "the value"
+        raise WouldFail(f"{shown} is None here (no backward() has reached it): 'NoneType' object "
+                        f"has no attribute {attr!r}")
+    if isinstance(owner, Unknown):
+        raise Cannot(owner.reason)
+    if isinstance(owner, Optimizer):
+        return optimizer_method(interp, owner, attr, node)
+    if isinstance(owner, GradRef):
+        if attr == "zero_":
+            owner.leaf.grad = []
+            owner.leaf.history.append(("zero",))
+            return owner
+        if attr in ("item", "numpy", "detach", "clone", "tolist", "cpu", "float"):
+            return owner
+        raise Cannot(f"the method .grad.{attr}()")
+    if isinstance(owner, Method):
+        raise Cannot("a method of a method")
+    if not isinstance(owner, Val):
+        raise Cannot(f"the method .{attr}() of a {type(owner).__name__.lower()}")
+    if attr in ("sum", "mean", "backward", "requires_grad_"):
+        problem = lib.check_keywords(attr, _keywords(node))
+        if problem:
+            raise WouldFail(problem)
+    if attr == "backward":
+        return backward(interp, owner, node)
+    if attr in ("sum", "mean"):
+        return interp.derived(attr, [owner], _axis(interp, node, 0))
+    if attr in lib.METHODS:
+        args = [owner, *_operands(interp, node, attr)]
+        op = lib.METHODS[attr]
+        if op == "transpose":
+            return interp.derived(op, [owner]) if owner.shape is None or len(owner.shape) > 1 else owner
+        if op == "dot" and owner.framework == "numpy" and (owner.shape is None or len(owner.shape) != 1):
+            op = "matmul"
+        return interp.derived(op, args)
+    if attr == "item":
+        if owner.shape is not None and math.prod(owner.shape) != 1:
+            raise WouldFail(f"a tensor with {math.prod(owner.shape)} elements cannot be converted to a "
+                            "Python number (.item())")
+        return Val(owner.tree, (), "python" if owner.framework == "torch" else "python", False, True,
+                   owner.dtype, None, owner.gradient_of)
+    if attr == "numpy":
+        if owner.requires_grad:
+            raise WouldFail("can't call numpy() on a tensor that requires grad: use .detach().numpy()")
+        return Val(owner.tree, owner.shape, "numpy", False, True,
+                   "float64" if owner.dtype == "float64" else owner.dtype, None, owner.gradient_of)
+    if attr == "detach":
+        if owner.tree[0] == "leaf":
+            return Val(owner.tree, owner.shape, owner.framework, False, True, owner.dtype)
+        return Val(("op", "detach", (owner.tree,), ()), owner.shape, owner.framework, False, True, owner.dtype)
+    if attr in ("clone", "cpu", "tolist", "float", "double", "to"):
+        dtype = {"float": "float32", "double": "float64"}.get(attr, owner.dtype)
+        framework = "python" if attr == "tolist" else owner.framework
+        return Val(owner.tree, owner.shape, framework, owner.requires_grad,
+                   owner.is_leaf and attr != "clone" or not owner.requires_grad, dtype, owner.graph,
+                   owner.gradient_of)
+    if attr == "requires_grad_":
+        flag = True
+        if node.args or node.keywords:
+            flag = bool(_concrete(interp, (node.args or [node.keywords[0].value])[0], "a requires_grad flag"))
+        return interp.set_requires_grad(owner, flag, node)
+    if attr == "numel":
+        if owner.shape is None:
+            raise Cannot("numel() of a value of unknown shape")
+        return Val(("num", math.prod(owner.shape)))
+    if attr == "size":
+        if owner.shape is None:
+            raise Cannot("size() of a value of unknown shape")
+        if node.args:
+            return Val(("num", owner.shape[int(_concrete(interp, node.args[0], "a dimension"))]))
+        return tuple(Val(("num", n)) for n in owner.shape)
+    if attr in ("sub_", "add_") and owner.tree[0] == "leaf" and len(node.args) == 1 and not node.keywords:
+        data = isinstance(receiver, ast.Attribute) and receiver.attr == "data"
+        if interp.step(owner, node.args[0], -1 if attr == "sub_" else 1, node, in_place=not data):
+            return owner
+    raise Cannot(f"the method .{attr}()")
+
+
+def backward(interp, y: Val, node):
+    keywords = _keywords(node)
+    seed_node = node.args[0] if node.args else keywords.get("gradient")
+    retain = False
+    if "retain_graph" in keywords:
+        retain = bool(_concrete(interp, keywords["retain_graph"], "a retain_graph flag"))
+    if not y.requires_grad:
+        raise WouldFail("element 0 of tensors does not require grad and does not have a grad_fn "
+                        "(nothing it is computed from requires grad)")
+    seed = None
+    if seed_node is not None:
+        seed = interp.operand(interp.ev(seed_node), "backward")
+        if seed.shape is not None and y.shape is not None and tuple(seed.shape) != tuple(y.shape):
+            raise WouldFail(f"Mismatch in shape: the gradient passed to backward() has shape "
+                            f"{list(seed.shape)} and the output has shape {list(y.shape)}")
+    elif y.shape is not None and math.prod(y.shape) != 1:
+        raise WouldFail(f"grad can be implicitly created only for scalar outputs (the output has "
+                        f"shape {list(y.shape)}; pass a gradient or reduce it with .sum())")
+    if y.graph and y.graph & interp.freed:
+        raise WouldFail("Trying to backward through the graph a second time: its saved tensors were "
+                        "freed by the first backward() (pass retain_graph=True to it)")
+    if not retain and y.graph:
+        interp.freed |= y.graph
+    tree = y.tree if seed is None else ("op", "sum", (("op", "mul", (seed.tree, y.tree), ()),), ())
+    event = interp.event("backward", node.lineno, val=Val(tree, (), y.framework, True, False, y.dtype))
+    for leaf in _tracked_leaves(tree):
+        leaf.grad = (leaf.grad or []) + [(tree, event)]
+        leaf.history.append(("call", tree, event))
+    return NONE
+
+
+def _tracked_leaves(tree) -> list[Leaf]:
+    found, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if node[0] == "leaf":
+            if node[1].requires_grad and node[1] not in found:
+                found.append(node[1])
+        elif node[0] == "op" and node[1] != "detach":
+            stack.extend(node[2])
+        elif node[0] == "named":
+            stack.append(node[2])
+    return found
+
+
+def optimizer(interp, node):
+    keywords = _keywords(node)
+    params = interp.ev(node.args[0] if node.args else keywords["params"])
+    if not isinstance(params, (list, tuple)) or not all(isinstance(p, Val) and p.tree[0] == "leaf" for p in params):
+        raise Cannot("an optimizer over parameters the reader does not follow")
+    lr_node = keywords.get("lr", node.args[1] if len(node.args) > 1 else None)
+    if lr_node is None:
+        raise Cannot("SGD without a learning rate")
+    if "momentum" in keywords and _concrete(interp, keywords["momentum"], "a momentum") != 0:
+        raise Cannot("SGD with momentum")
+    if "weight_decay" in keywords and _concrete(interp, keywords["weight_decay"], "a weight decay") != 0:
+        raise Cannot("SGD with weight decay")
+    return Optimizer([p.tree[1] for p in params], float(_concrete(interp, lr_node, "a learning rate")))
+
+
+def optimizer_method(interp, opt: Optimizer, attr: str, node):
+    if attr == "zero_grad":
+        for leaf in opt.params:
+            leaf.grad = None
+            leaf.history.append(("zero",))
+        return NONE
+    if attr == "step":
+        for leaf in opt.params:
+            if leaf.grad is None:
+                continue   # torch skips parameters without a gradient
+            leaf.updates.append(Update(leaf.version, opt.lr, list(leaf.grad), None,
+                                       interp.location(node.lineno)))
+            leaf.version += 1
+            old = _current(interp, leaf)
+            interp.rebind_leaf(leaf, Val(("leaf", leaf, leaf.version), leaf.shape, leaf.framework,
+                                         leaf.requires_grad, True, old.dtype if old else leaf.dtype))
+        return NONE
+    raise Cannot(f"the optimizer method .{attr}()")
+
+
+def _current(interp, leaf):
+    for scope in (interp.scopes[-1], interp.globals):
+        for value in scope.values():
+            if isinstance(value, Val) and value.tree[0] == "leaf" and value.tree[1] is leaf:
+                return value
+    return None
+
+
+# -- print and user functions ----------------------------------------------------------
+
+def do_print(interp, node):
+    from .interpret import Part
+    keywords = _keywords(node)
+    sep = _text_keyword(interp, keywords.get("sep"), " ")
+    end = _text_keyword(interp, keywords.get("end"), "\n")
+    parts = []
+    for number, arg in enumerate(node.args):
+        if number:
+            parts.append(Part("text", sep))
+        if isinstance(arg, ast.JoinedStr):
+            for piece in arg.values:
+                if isinstance(piece, ast.Constant):
+                    parts.append(Part("text", str(piece.value)))
+                else:
+                    spec = _format_spec(piece.format_spec)
+                    parts.append(_part(interp, piece.value, spec, piece.conversion))
+        else:
+            parts.append(_part(interp, arg, "", -1))
+    event = interp.event("print", node.lineno, parts=parts, sep=sep, end=end)
+    for part in parts:
+        if part.kind == "grad":
+            part.leaf.history.append(("print", event))
+    return NONE
+
+
+def _text_keyword(interp, node, default: str) -> str:
+    if node is None:
+        return default
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    raise Cannot("print() with a computed sep or end")
+
+
+def _format_spec(spec) -> str:
+    if spec is None:
+        return ""
+    if all(isinstance(v, ast.Constant) for v in spec.values):
+        return "".join(str(v.value) for v in spec.values)
+    return "?"
+
+
+def display_part(interp, statement):
+    """What a cell's last expression displays, as a printed part (None: nothing claimable)."""
+    if isinstance(statement.value, ast.Constant):
+        return None
+    try:
+        statement_value = interp.ev(statement.value)
+    except WouldFail as err:
+        err.place = (statement.lineno, interp.block, interp.lines)
+        err.cell_line = statement.lineno
+        raise
+    if isinstance(statement_value, (Val, GradRef)):
+        part = _part(interp, statement.value, "", -1, statement_value)
+        return part if part.kind in ("value", "grad") else None
+    if isinstance(statement_value, Method) and isinstance(statement.value, ast.Attribute):
+        interp.event("runs", statement.lineno, message=f"{ast.unparse(statement.value)} is not called "
+                     f"(write {ast.unparse(statement.value)}()): the cell shows the method, not its value")
+    return None
+
+
+def _part(interp, arg, spec: str, conversion: int, evaluated=None):
+    from .interpret import Part
+    try:
+        value = interp.ev(arg) if evaluated is None else evaluated
+    except Cannot as err:
+        return Part("unknown", reason=str(err))
+    if isinstance(value, str):
+        return Part("text", _formatted(value, spec, conversion))
+    if isinstance(value, Val) and value.concrete is not None and value.framework == "python" \
+            and not value.gradient_of:
+        return Part("text", _formatted(value.concrete, spec, conversion))
+    if isinstance(value, Val):
+        return Part("value", spec, val=value)
+    if isinstance(value, GradRef):
+        leaf = value.leaf
+        if leaf.grad is None:
+            return Part("text", "None")
+        return Part("grad", spec, leaf=leaf, contributions=tuple(leaf.grad), version=leaf.version)
+    if value is NONE:
+        return Part("text", "None")
+    if isinstance(value, Method):
+        shown = ast.unparse(arg)
+        interp.event("runs", arg.lineno, message=f"{shown} is printed without being called: it shows "
+                     f"the method object, not its value (write {shown}())")
+        return Part("opaque", reason="a method object")
+    if isinstance(value, Unknown):
+        return Part("unknown", reason=value.reason)
+    return Part("opaque", reason=f"a {type(value).__name__.lower()}")
+
+
+def _formatted(value, spec: str, conversion: int) -> str:
+    if conversion == ord("r"):
+        value = repr(value)
+    try:
+        return format(value, spec) if spec and spec != "?" else str(value)
+    except (ValueError, TypeError):
+        raise Cannot("a format specification the reader cannot apply") from None
+
+
+def inline(interp, function: Function, node):
+    definition = function.node
+    if interp.depth >= 8:
+        raise Cannot(f"calls of {definition.name} nested too deeply")
+    params = definition.args
+    if params.vararg or params.kwarg or params.kwonlyargs or params.posonlyargs:
+        raise Cannot(f"a call of {definition.name}, which takes *args or keyword-only arguments")
+    names = [a.arg for a in params.args]
+    if len(node.args) > len(names):
+        raise WouldFail(f"{definition.name}() takes {len(names)} arguments but {len(node.args)} were given")
+    scope = {}
+    for name, arg in zip(names, node.args):
+        scope[name] = interp.ev(arg)
+    for keyword in node.keywords:
+        if keyword.arg not in names:
+            raise WouldFail(f"{definition.name}() got an unexpected keyword argument {keyword.arg!r}")
+        scope[keyword.arg] = interp.ev(keyword.value)
+    defaults = dict(zip(names[len(names) - len(params.defaults):], params.defaults))
+    for name in names:
+        if name not in scope:
+            if name not in defaults:
+                raise WouldFail(f"{definition.name}() missing a required argument: {name!r}")
+            scope[name] = interp.ev(defaults[name])
+    saved = interp.block, interp.lines
+    interp.scopes.append(scope)
+    interp.depth += 1
+    interp.block, interp.lines = function.block, function.lines
+    try:
+        interp.run_body(definition.body)
+    except _return_type() as result:
+        return result.value
+    finally:
+        interp.scopes.pop()
+        interp.depth -= 1
+        interp.block, interp.lines = saved
+    return NONE
+
+
+def _return_type():
+    from .interpret import _Return
+    return _Return

@@ -1,0 +1,51 @@
+"""The static code claim finder: what a document's code cells print, as claims.
+
+`find(document)` reads the `code` blocks in order, in one namespace (as a
+notebook kernel runs them), with the `output` blocks attached to each, and
+returns the cases the printed values, gradients, accumulations and descent steps
+make, plus code that would not run (claims of the new kind `runs`, see
+`diffcheck.reading.code.claims`) and the passages it could not follow
+(`Unread`). Python is read with `ast.parse` only; nothing is executed.
+
+The parts live in `diffcheck.reading.code`: `interpret`/`calls` (the abstract
+interpreter), `outputs` (printed text to prints), `assemble`/`claims` (cases).
+"""
+
+from __future__ import annotations
+
+from .code.assemble import assemble
+from .code.interpret import Interpreter
+from .code.outputs import match_cell
+from .document import Document, Found, Location, Unread
+
+CODE_LANGUAGES = {None, "", "python", "python3", "py", "ipython", "ipython3", "pycon"}
+
+
+def find(document: Document) -> Found:
+    """Cases and unread passages from the code of `document`. Never raises: a
+    problem in the finder itself becomes one unread entry naming it."""
+    try:
+        return _find(document)
+    except Exception as err:   # the finder's own bug must not stop the other finders
+        location = Location(document.path, 1)
+        return Found([], [Unread(location, "", f"the code finder failed: {type(err).__name__}: {err}")])
+
+
+def _find(document: Document) -> Found:
+    interp = Interpreter(document.path)
+    outputs: dict[int, list[str]] = {}
+    for block in document.blocks:
+        if block.kind == "output" and block.of is not None:
+            outputs.setdefault(block.of, []).append(block.text)
+    matches = {}
+    for index, block in enumerate(document.blocks):
+        if block.kind != "code" or (block.language or "").lower() not in CODE_LANGUAGES:
+            continue
+        first = len(interp.events)
+        interp.run_cell(index, block)
+        prints = [e for e in interp.events[first:] if e.kind == "print"]
+        if prints and index in outputs:
+            text = "\n".join(t.rstrip("\n") for t in outputs[index]) + "\n"
+            matches.update(match_cell(prints, text))
+    cases, unread = assemble(interp, matches)
+    return Found(cases, unread)
