@@ -49,3 +49,30 @@ def _find(document: Document) -> Found:
             matches.update(match_cell(prints, text))
     cases, unread = assemble(interp, matches)
     return Found(cases, unread)
+
+
+def as_case_file(found: Found, document: str, title: str | None = None, *, schema_only: bool = True) -> dict:
+    """The tables of a case file holding `found.cases`.
+
+    With `schema_only` (the default), what today's case-file schema does not know
+    is left out: `review` flags (kept as a note) and `runs` claims (a case left
+    without claims is dropped)."""
+    cases = []
+    for case in found.cases:
+        case = {k: v for k, v in case.items() if k != "claim"}
+        claims = []
+        for claim in next(c for c in found.cases if c["name"] == case["name"]).get("claim", []):
+            claim = dict(claim)
+            if schema_only:
+                if claim["kind"] == "runs":
+                    continue
+                if claim.pop("review", False):
+                    claim["note"] = (claim.get("note", "") + " (found by the static reader: review)").strip()
+            claims.append(claim)
+        if claims or not schema_only:
+            cases.append({**case, "claim": claims})
+    table = {"format": 1, "document": document}
+    if title:
+        table["title"] = title
+    table["case"] = cases
+    return table

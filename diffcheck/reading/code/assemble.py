@@ -262,10 +262,9 @@ def _value(builder, obs, by_leaf, descents) -> None:
         return _unread(builder, obs, problem if "random" in problem else
                        "a value after gradient steps that is neither the loss nor a parameter")
     index = builder.case_containing(tree, obs.event)
-    expression = builder.render(index, tree)
     fields = {"claimed": obs.claimed}
-    if expression != builder.cases[index]["expression"]:
-        fields["expression"] = expression
+    if builder.render(index, tree) != builder.cases[index]["expression"]:
+        fields["expression"] = builder.render(index, tree, top=False)
     builder.add_claim(index, _claim(obs, "value", **fields), tree)
 
 

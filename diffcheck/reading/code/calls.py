@@ -339,7 +339,9 @@ def method_call(interp, owner, attr: str, node):
             return owner
         raise Cannot(f"the method .grad.{attr}()")
     if isinstance(owner, Method):
-        raise Cannot("a method of a method")
+        shown = ast.unparse(receiver) if receiver is not None else "the value"
+        raise WouldFail(f"'builtin_function_or_method' object has no attribute {attr!r}: {shown} is "
+                        f"the method .{owner.name}, never called (write .{owner.name}())")
     if not isinstance(owner, Val):
         raise Cannot(f"the method .{attr}() of a {type(owner).__name__.lower()}")
     if attr in ("sum", "mean", "backward", "requires_grad_"):
@@ -413,6 +415,8 @@ def backward(interp, y: Val, node):
     seed = None
     if seed_node is not None:
         seed = interp.operand(interp.ev(seed_node), "backward")
+        if seed.tree[0] == "leaf" and not seed.tree[1].name:
+            seed.tree[1].name = "v"
         if seed.shape is not None and y.shape is not None and tuple(seed.shape) != tuple(y.shape):
             raise WouldFail(f"Mismatch in shape: the gradient passed to backward() has shape "
                             f"{list(seed.shape)} and the output has shape {list(y.shape)}")
@@ -572,9 +576,10 @@ def _part(interp, arg, spec: str, conversion: int, evaluated=None):
     if value is NONE:
         return Part("text", "None")
     if isinstance(value, Method):
-        shown = ast.unparse(arg)
-        interp.event("runs", arg.lineno, message=f"{shown} is printed without being called: it shows "
-                     f"the method object, not its value (write {shown}())")
+        shown = ast.unparse(arg) if isinstance(arg, ast.Attribute) else f".{value.name}"
+        holder = shown if isinstance(arg, ast.Attribute) else f"{ast.unparse(arg)} (the method {shown})"
+        interp.event("runs", arg.lineno, message=f"{holder} is printed without being called: the line "
+                     f"shows the method object, not its value (write {shown}())")
         return Part("opaque", reason="a method object")
     if isinstance(value, Unknown):
         return Part("unknown", reason=value.reason)

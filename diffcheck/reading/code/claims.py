@@ -91,7 +91,8 @@ class Builder:
         return self.case_for_root(root, event, slug)
 
     def add_claim(self, index: int, claim: dict, tree=None) -> None:
-        key = (index, tuple(sorted((k, repr(v)) for k, v in claim.items() if k not in ("where", "quote"))))
+        # A loop prints the same claim from the same line once per iteration: keep one.
+        key = (index, tuple(sorted((k, repr(v)) for k, v in claim.items() if k != "quote")))
         if key in self.seen_claims:
             return
         self.seen_claims.add(key)
@@ -99,8 +100,8 @@ class Builder:
         if tree is not None:
             self.meta[index]["leaves"] |= set(leaves(tree))
 
-    def render(self, index: int, tree) -> str:
-        return self.meta[index]["renderer"].render(tree)
+    def render(self, index: int, tree, top: bool = True) -> str:
+        return self.meta[index]["renderer"].render(tree, top)
 
     def _unique(self, name: str) -> str:
         name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "case"

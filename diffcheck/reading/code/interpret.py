@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 from ..document import Location
 from . import library as lib
-from .values import (NONE, Cannot, Function, GradRef, Leaf, Method, Module, Optimizer, Unknown,
-                     Update, Val, WouldFail, broadcast, leaves, literal_shape, matmul_shape)
+from .values import (NONE, Cannot, Function, GradRef, Leaf, Method, Module, Optimizer, ScaledGrad,
+                     Unknown, Update, Val, WouldFail, broadcast, leaves, literal_shape, matmul_shape)
 
 #: Statements one loop may run when unrolled; a longer loop is left unread.
 LOOP_STATEMENT_LIMIT = 20_000
@@ -256,6 +256,22 @@ class Interpreter:
             raise WouldFail(f"{base.id} is a leaf tensor that requires grad and is updated in place "
                             "outside torch.no_grad()")
         self.bind(base.id, _named(value, base.id) if isinstance(value, Val) and value.tree[0] == "op" else value)
+
+    def st_Try(self, node):
+        """A try block that catches the error it demonstrates: the error is expected,
+        so it is not a finding; what the handler prints is unknown."""
+        try:
+            self.run_body(node.body)
+        except WouldFail as err:
+            if not node.handlers:
+                raise
+            handler = node.handlers[0]
+            if handler.name:
+                self.bind(handler.name, Unknown(f"the text of the error the code catches ({err})"))
+            self.run_body(handler.body)
+        else:
+            self.run_body(node.orelse)
+        self.run_body(node.finalbody)
 
     def st_If(self, node):
         test = self.ev(node.test)
@@ -517,6 +533,9 @@ class Interpreter:
             raise Cannot("an operator outside + - * / ** @")
         if isinstance(left, str) or isinstance(right, str):
             raise Cannot("string arithmetic")
+        scaled = _scaled_grad(symbol, left, right)
+        if scaled is not None:
+            return scaled
         a, b = self.operand(left, symbol), self.operand(right, symbol)
         if a.concrete is not None and b.concrete is not None and a.framework == b.framework == "python":
             return Val(("num", _python_arith(symbol, a.concrete, b.concrete)))
@@ -605,6 +624,12 @@ class Interpreter:
     def step(self, owner: Val, amount, sign: int, node, in_place: bool, rebinds: bool = False) -> bool:
         """Record p <- p + sign * amount when amount is `lr * p.grad` or `lr * g`; False otherwise."""
         leaf = owner.tree[1]
+        try:
+            evaluated = self.ev(amount)
+        except (Cannot, WouldFail):
+            evaluated = None
+        if isinstance(evaluated, ScaledGrad) and evaluated.leaf is leaf:
+            return self._record_step(owner, evaluated.factor, sign, node, in_place, rebinds, None, None)
         factors = _product_factors(amount)
         grad_nodes = [f for f in factors if _is_grad_of(f, leaf, self)]
         rest = [f for f in factors if f not in grad_nodes]
@@ -631,6 +656,13 @@ class Interpreter:
                 return False
             manual = gradient.tree
             loss = gradient.gradient_of[0].tree if gradient.gradient_of else None
+        return self._record_step(owner, rate, sign, node, in_place, rebinds, manual, loss)
+
+    def _record_step(self, owner, rate, sign, node, in_place, rebinds, manual, loss) -> bool:
+        leaf = owner.tree[1]
+        if manual is None and leaf.grad is None:
+            raise WouldFail(f"{leaf.name}.grad is None here (no backward() has reached it): "
+                            "unsupported operand type(s) for *: 'NoneType'")
         if in_place and owner.requires_grad and not self.no_grad:
             raise WouldFail(f"{leaf.name} is a leaf tensor that requires grad and is updated in place "
                             "outside torch.no_grad()")
@@ -700,6 +732,21 @@ def _truth(value):
         return False
     if isinstance(value, str):
         return bool(value)
+    return None
+
+
+def _scaled_grad(symbol, left, right):
+    """`lr * x.grad`, `x.grad * lr`, `x.grad / n`: a step amount, or None."""
+    for grad, number, ok in ((left, right, symbol in "*/"), (right, left, symbol == "*")):
+        if isinstance(grad, (GradRef, ScaledGrad)) and ok and isinstance(number, Val) \
+                and _number(number) is not None:
+            factor = grad.factor if isinstance(grad, ScaledGrad) else 1.0
+            value = _number(number)
+            if symbol == "/":
+                if value == 0:
+                    raise WouldFail("division by zero")
+                value = 1 / value
+            return ScaledGrad(grad.leaf, factor * value)
     return None
 
 

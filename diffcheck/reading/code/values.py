@@ -79,6 +79,14 @@ class GradRef:
 
 
 @dataclass
+class ScaledGrad:
+    """`lr * x.grad`: a gradient step not yet taken."""
+
+    leaf: Leaf
+    factor: float
+
+
+@dataclass
 class Unknown:
     reason: str
 
@@ -205,7 +213,7 @@ class Renderer:
 
     def leaf_name(self, leaf: Leaf) -> str:
         if leaf not in self.names:
-            base = leaf.name if usable_name(leaf.name) else f"v_{abs(hash(leaf.name)) % 1000}"
+            base = leaf.name if usable_name(leaf.name) else "c"   # an unnamed literal: a constant
             name, n = base, 1
             taken = set(self.names.values()) | set(self.defines)
             while name in taken:
