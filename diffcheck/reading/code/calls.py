@@ -84,10 +84,9 @@ def builtin(interp, name: str, node):
         bounds = [int(_concrete(interp, a, "a range() bound")) for a in args]
         if not 1 <= len(bounds) <= 3:
             raise Cannot("range() with unusual arguments")
-        values = range(*bounds)
-        if len(values) > 1_000_000:
-            raise Cannot(f"a range of {len(values)} numbers")
-        return [Val(("num", i)) for i in values]
+        if bounds[2:] == [0]:
+            raise WouldFail("range() arg 3 must not be zero")
+        return range(*bounds)   # numbers made one by one where a loop reads them
     if name == "len" and len(args) == 1:
         value = interp.ev(args[0])
         if isinstance(value, (list, tuple)):

@@ -282,13 +282,13 @@ class Interpreter:
 
     def st_For(self, node):
         iterable = self.ev(node.iter)
-        if not isinstance(iterable, (list, tuple)) or node.orelse:
+        if not isinstance(iterable, (list, tuple, range)) or node.orelse:
             raise Cannot("a for loop over something other than range() or a literal list")
         size = sum(1 for _ in ast.walk(ast.Module(body=node.body, type_ignores=[])) if isinstance(_, ast.stmt))
         if size * len(iterable) > LOOP_STATEMENT_LIMIT:
             raise Cannot(f"a loop of {len(iterable)} iterations is too long to unroll")
         for item in iterable:
-            self.assign(node.target, item, node)
+            self.assign(node.target, Val(("num", item)) if isinstance(item, int) else item, node)
             try:
                 self.run_body(node.body)
             except _Break:
