@@ -13,6 +13,8 @@ interpreter), `outputs` (printed text to prints), `assemble`/`claims` (cases).
 
 from __future__ import annotations
 
+import re
+
 from .code.assemble import assemble
 from .code.interpret import Interpreter
 from .code.outputs import match_cell
@@ -47,8 +49,28 @@ def _find(document: Document) -> Found:
         if prints and index in outputs:
             text = "\n".join(t.rstrip("\n") for t in outputs[index]) + "\n"
             matches.update(match_cell(prints, text))
-    cases, unread = assemble(interp, matches)
+    cases, unread = assemble(interp, matches, lambda event: _error_expected(document, outputs, event))
     return Found(cases, unread)
+
+
+_ERROR_OUTPUT = re.compile(r"Traceback \(most recent call last\)|^\w*(Error|Exception)\b", re.M)
+# Words that announce an error, not ones that merely contain it ("mean squared error").
+_ERROR_WORDS = re.compile(r"\b(raises?|throws?|will fail|fails|gives? an? error|an error|error:|errors? out|"
+                          r"\w+Error|will not work|won't work|does not work|doesn't work)\b", re.I)
+
+
+def _error_expected(document: Document, outputs: dict, event) -> bool:
+    """Whether the document shows the error (a traceback in the cell's output) or
+    announces it (a comment at the failing line or just below it, or the prose
+    just before the cell): a demonstration, not a claim that the code runs."""
+    if any(_ERROR_OUTPUT.search(text) for text in outputs.get(event.cell, [])):
+        return True
+    lines = document.blocks[event.cell].text.split("\n")
+    nearby = lines[max(event.cell_line - 1, 0):event.cell_line + 2]
+    if any("#" in line and _ERROR_WORDS.search(line.split("#", 1)[1]) for line in nearby):
+        return True
+    before = document.blocks[event.cell - 1] if event.cell > 0 else None
+    return bool(before is not None and before.kind == "prose" and _ERROR_WORDS.search(before.text[-300:]))
 
 
 def as_case_file(found: Found, document: str, title: str | None = None, *, schema_only: bool = True) -> dict:

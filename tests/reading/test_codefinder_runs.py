@@ -174,3 +174,23 @@ def test_ipython_magics_are_skipped():
 def test_find_never_raises(code):
     found = find(notebook((code, "whatever\n")))
     assert isinstance(found.cases, list) and isinstance(found.unread, list)
+
+
+def test_an_error_the_document_shows_is_not_a_claim_that_the_code_runs():
+    code = "import torch\nx = torch.ones(3, requires_grad=True)\nz = x * 2\nz.backward()"
+    traceback = ("Traceback (most recent call last):\nRuntimeError: grad can be implicitly created only "
+                 "for scalar outputs\n")
+    found = find(notebook((code, traceback)))
+    assert runs_errors(found) == []
+    [unread] = found.unread
+    assert unread.reason.startswith("the code stops with an error the document shows or announces: grad can")
+
+
+def test_an_error_a_comment_announces_is_not_a_claim_that_the_code_runs():
+    code = "import torch\nx = torch.ones(3, requires_grad=True)\nz = x * 2\nz.backward()  # this raises"
+    assert runs_errors(find(notebook(code))) == []
+
+
+def test_a_comment_that_merely_mentions_an_error_does_not_excuse_one():
+    code = "import torch\nx = torch.ones(3, requires_grad=True)\nloss = (x - 1) ** 2  # squared error\nloss.backward()"
+    assert len(runs_errors(find(notebook(code)))) == 1

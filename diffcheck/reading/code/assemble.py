@@ -47,11 +47,16 @@ class _Place:
         self.location, self.cell, self.quote = location, cell, quote
 
 
-def assemble(interp, matches) -> tuple[list[dict], list[Unread]]:
+def assemble(interp, matches, expected_error=lambda event: False) -> tuple[list[dict], list[Unread]]:
+    """Cases and unread passages; `expected_error(event)` says whether the document
+    shows or announces the error a `runs` event found (then it is no claim)."""
     builder = Builder()
     observations: list[Observation] = []
     for event in interp.events:
-        if event.kind == "runs":
+        if event.kind == "runs" and expected_error(event):
+            builder.unread.append(Unread(event.location, event.quote, "the code stops with an error the "
+                                         f"document shows or announces: {event.message}"))
+        elif event.kind == "runs":
             builder.runs_case(event)
         elif event.kind == "unread":
             builder.unread.append(Unread(event.location, event.quote, event.message))

@@ -14,8 +14,8 @@ import math
 import numpy as np
 
 from . import library as lib
-from .values import (NONE, Cannot, Function, GradRef, Leaf, Method, Module, Optimizer, Unknown,
-                     Update, Val, WouldFail, leaves, literal_shape)
+from .values import (NONE, Cannot, Function, GradRef, Leaf, LossFunction, Method, Module, Opaque,
+                     Optimizer, Unknown, Update, Val, WouldFail, leaves, literal_shape)
 
 MAX_LITERAL_ENTRIES = 100_000
 
@@ -40,6 +40,8 @@ def call(interp, node):
             raise Cannot(target.reason)
         if isinstance(target, Method):
             return method_call(interp, target.owner, target.name, node)
+        if isinstance(target, LossFunction):
+            return loss_call(interp, target, node)
         raise Cannot(f"a call of {func.id}, which is not a function the reader knows")
     raise Cannot("a call of a computed function")
 
@@ -64,6 +66,8 @@ def library_call(interp, name: str, node):
         return Unknown(f"call of {name}")
     if name == "torch.optim.SGD":
         return optimizer(interp, node)
+    if name in LOSSES:
+        return loss_function(interp, name, node)
     if name.startswith("builtins."):
         return builtin(interp, name[len("builtins."):], node)
     raise Cannot(f"call of {name} is outside the static reader")
@@ -101,6 +105,10 @@ def builtin(interp, name: str, node):
                 return Val(("num", (float if name == "float" else int)(value.concrete)))
             return method_call(interp, value, "item", node)
         raise Cannot(f"{name}() of a value the reader does not follow")
+    if name == "round" and args:
+        value = interp.ev(args[0])
+        if isinstance(value, Val) and value.concrete is None:
+            return value   # rounding for display: the printed digits carry the precision
     if name in ("abs", "round", "min", "max") and args:
         values = [_concrete(interp, a, f"an argument of {name}()") for a in args]
         if name == "abs":
@@ -111,6 +119,34 @@ def builtin(interp, name: str, node):
     if name == "display":
         return Unknown("display()")
     raise Cannot(f"call of {name}() is outside the static reader")
+
+
+LOSSES = {"torch.nn.MSELoss": "mse", "torch.nn.L1Loss": "l1"}
+
+
+def loss_function(interp, name: str, node):
+    keywords = _keywords(node)
+    problem = lib.check_keywords(name, keywords, {"reduction", "size_average", "reduce"})
+    if problem:
+        raise WouldFail(problem)
+    reduction = "mean"
+    if "reduction" in keywords:
+        reduction = interp.ev(keywords["reduction"])
+        if reduction not in ("mean", "sum"):
+            raise Cannot(f"{name} with reduction={reduction!r}")
+    if node.args or set(keywords) - {"reduction"}:
+        raise Cannot(f"{name} with unusual arguments")
+    return LossFunction(LOSSES[name], reduction)
+
+
+def loss_call(interp, function: LossFunction, node):
+    args = _operands(interp, node, "a loss")
+    if len(args) != 2 or node.keywords:
+        raise WouldFail(f"the loss takes 2 arguments (prediction, target), {len(args)} given")
+    difference = interp.derived("sub", args)
+    pointwise = (interp.derived("pow", [difference, Val(("num", 2))]) if function.kind == "mse"
+                 else interp.derived("abs", [difference]))
+    return interp.derived(function.reduction, [pointwise])
 
 
 # -- creating tensors ----------------------------------------------------------------
@@ -582,6 +618,8 @@ def _part(interp, arg, spec: str, conversion: int, evaluated=None):
         return Part("opaque", reason="a method object")
     if isinstance(value, Unknown):
         return Part("unknown", reason=value.reason)
+    if isinstance(value, Opaque):
+        return Part("opaque", reason=value.what)
     return Part("opaque", reason=f"a {type(value).__name__.lower()}")
 
 

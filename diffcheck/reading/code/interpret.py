@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from ..document import Location
 from . import library as lib
-from .values import (NONE, Cannot, Function, GradRef, Leaf, Method, Module, Optimizer, ScaledGrad,
+from .values import (NONE, Cannot, Function, GradRef, Leaf, LossFunction, Method, Module, Opaque,
+                     Optimizer, ScaledGrad,
                      Unknown, Update, Val, WouldFail, broadcast, leaves, literal_shape, matmul_shape)
 
 #: Statements one loop may run when unrolled; a longer loop is left unread.
@@ -59,6 +60,7 @@ class Event:
     val: Val | None = None
     leaf: Leaf | None = None
     extra: dict = field(default_factory=dict)
+    cell_line: int = 0        # the line within its code block
 
     def __repr__(self) -> str:
         return f"Event({self.kind}, {self.location.cell or ''} line {self.location.line}: {self.quote!r})"
@@ -359,7 +361,7 @@ class Interpreter:
 
     def event(self, kind: str, line: int, **fields) -> Event:
         quote = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
-        event = Event(kind, self.cell, self.location(line), quote, **fields)
+        event = Event(kind, self.cell, self.location(line), quote, cell_line=line, **fields)
         self.events.append(event)
         return event
 
@@ -497,6 +499,8 @@ class Interpreter:
                 return Val(("num", owner.is_leaf))
             if attr in lib.ALL_METHODS:
                 return Method(owner, attr)
+            if attr in ("grad_fn", "dtype", "device", "ndim"):
+                return Opaque(f".{attr}")
             raise Cannot(f"the attribute .{attr}")
         if isinstance(owner, Unknown):
             raise Cannot(owner.reason)

@@ -87,6 +87,21 @@ class ScaledGrad:
 
 
 @dataclass
+class Opaque:
+    """A value nothing is claimed about (a grad_fn, a dtype): printed, it is skipped."""
+
+    what: str
+
+
+@dataclass
+class LossFunction:
+    """`torch.nn.MSELoss()` and kin: called on (prediction, target)."""
+
+    kind: str        # "mse" | "l1"
+    reduction: str   # "mean" | "sum"
+
+
+@dataclass
 class Unknown:
     reason: str
 
