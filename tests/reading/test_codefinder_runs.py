@@ -192,5 +192,6 @@ def test_an_error_a_comment_announces_is_not_a_claim_that_the_code_runs():
 
 
 def test_a_comment_that_merely_mentions_an_error_does_not_excuse_one():
-    code = "import torch\nx = torch.ones(3, requires_grad=True)\nloss = (x - 1) ** 2  # squared error\nloss.backward()"
+    # backward() of a vector fails; the comment on that line names a loss, not the failure.
+    code = "import torch\nx = torch.ones(3, requires_grad=True)\nloss = (x - 1) ** 2\nloss.backward()  # squared error"
     assert len(runs_errors(find(notebook(code)))) == 1

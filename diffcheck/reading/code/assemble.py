@@ -321,7 +321,7 @@ def _descents(all_leaves, builder) -> list[Descent]:
         if len(texts) != 1:
             continue
         first = updates[0]
-        place = (_Place(first.location, -1, "") if manual else first.contributions[-1][1])
+        place = (_Place(first.location, -1, first.quote) if manual else first.contributions[-1][1])
         key = (texts.pop(), updates[0].lr, zero, len(updates), manual)
         groups.setdefault(key, {"leaves": [], "tree": _at_zero(trees[0]), "place": place})
         groups[key]["leaves"].append(leaf)
@@ -330,8 +330,6 @@ def _descents(all_leaves, builder) -> list[Descent]:
         tree, place = group["tree"], group["place"]
         if _problem(tree):
             continue
-        if isinstance(place, _Place):
-            place.cell = 0
         parameters = group["leaves"]
         index = builder.case_for_root(tree, place, f"{_root_name(tree)}-descent")
         renderer = builder.meta[index]["renderer"]

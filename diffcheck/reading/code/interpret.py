@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..document import Location
 from . import library as lib
-from .values import (NONE, Cannot, Function, GradRef, Leaf, LossFunction, Method, Module, Opaque,
+from .values import (MAX_TREE_SIZE, NONE, Cannot, Function, GradRef, Leaf, LossFunction, Method, Module, Opaque,
                      Optimizer, ScaledGrad,
                      Unknown, Update, Val, WouldFail, broadcast, leaves, literal_shape, matmul_shape)
 
@@ -209,6 +209,11 @@ class Interpreter:
         if isinstance(target, ast.Name):
             if isinstance(value, Val) and value.tree[0] == "leaf" and not value.tree[1].name:
                 value.tree[1].name = target.id
+            if isinstance(value, Val) and value.tree[0] == "num" and value.framework == "python" \
+                    and isinstance(value.concrete, float) and self.depth == 0:
+                leaf = Leaf(target.id, value.concrete, (), False, "python", "float64")
+                self.leaves.append(leaf)
+                value = Val(value.tree, (), "python", origin=leaf)
             if isinstance(value, Val) and value.tree[0] == "op":
                 value = _named(value, target.id)
                 self.note_manual_gradient(target.id, value, node)
@@ -248,7 +253,9 @@ class Interpreter:
                 return
             raise Cannot("in-place update of an expression the reader cannot follow")
         owner = self.ev(base)
-        if isinstance(owner, Val) and owner.tree[0] == "leaf" and owner.framework != "python":
+        if isinstance(owner, Val) and owner.origin is not None:
+            owner = self.as_leaf(owner)
+        if isinstance(owner, Val) and owner.tree[0] == "leaf":
             sign = -1 if isinstance(node.op, ast.Sub) else 1
             if self.step(owner, node.value, sign, node, in_place=not data):
                 return
@@ -550,6 +557,10 @@ class Interpreter:
 
     def derived(self, name: str, args: list, params: tuple = ()) -> Val:
         """The value of op `name` applied to `args`: its tree, shape, framework, grad tracking."""
+        args = [self.as_leaf(a) for a in args]
+        size = 1 + sum(a.size for a in args)
+        if size > MAX_TREE_SIZE:
+            raise Cannot("an expression too large to follow (a loop that rebuilds a value from itself?)")
         shapes = [a.shape for a in args]
         if name == "matmul":
             shape = matmul_shape(*shapes)
@@ -584,7 +595,15 @@ class Interpreter:
         graph = frozenset().union(*(a.graph or frozenset() for a in args)) if tracked else None
         if tracked and name in lib.SAVING_OPS:
             graph = graph | {object()}
-        return Val(tree, shape, framework, tracked, not tracked, dtype, graph)
+        return Val(tree, shape, framework, tracked, not tracked, dtype, graph, size=size)
+
+    @staticmethod
+    def as_leaf(value: Val) -> Val:
+        """A Python number bound to a name takes part in tensor arithmetic as that name."""
+        if value.origin is None:
+            return value
+        leaf = value.origin
+        return Val(("leaf", leaf, leaf.version), (), "python", False, True, "float64")
 
     def set_requires_grad(self, value: Val, flag: bool, node) -> Val:
         if value.tree[0] != "leaf" or not value.is_leaf:
@@ -603,7 +622,8 @@ class Interpreter:
     def rebind_leaf(self, leaf: Leaf, value: Val) -> None:
         for scope in {id(s): s for s in (self.scopes[-1], self.globals)}.values():
             for name, bound in list(scope.items()):
-                if isinstance(bound, Val) and bound.tree[0] == "leaf" and bound.tree[1] is leaf:
+                if isinstance(bound, Val) and (bound.origin is leaf or
+                                               (bound.tree[0] == "leaf" and bound.tree[1] is leaf)):
                     scope[name] = value
 
     # -- gradient steps ------------------------------------------------------------
@@ -620,7 +640,9 @@ class Interpreter:
             owner = self.lookup(base.id, base)
         except (Cannot, WouldFail):
             return False
-        if not (isinstance(owner, Val) and owner.tree[0] == "leaf" and owner.framework != "python"):
+        if isinstance(owner, Val) and owner.origin is not None:
+            owner = self.as_leaf(owner)
+        if not (isinstance(owner, Val) and owner.tree[0] == "leaf"):
             return False
         sign = -1 if isinstance(value_node.op, ast.Sub) else 1
         return self.step(owner, value_node.right, sign, node, in_place=False, rebinds=not data)
@@ -671,8 +693,9 @@ class Interpreter:
             raise WouldFail(f"{leaf.name} is a leaf tensor that requires grad and is updated in place "
                             "outside torch.no_grad()")
         rate = -sign * rate
+        quote = self.lines[node.lineno - 1].strip() if 0 < node.lineno <= len(self.lines) else ""
         leaf.updates.append(Update(leaf.version, rate, list(leaf.grad or []), manual, loss,
-                                   self.location(node.lineno)))
+                                   self.location(node.lineno), quote))
         leaf.version += 1
         tracked = owner.requires_grad and (in_place or not rebinds or not self.no_grad)
         if rebinds and not self.no_grad and owner.requires_grad:
@@ -692,6 +715,8 @@ class Interpreter:
         param = next(g for g in match.groups()[1:] if g) if any(match.groups()[1:]) else None
         scope = {**self.globals, **self.scopes[-1]}
         target = scope.get(param)
+        if isinstance(target, Val) and target.origin is not None:
+            target = self.as_leaf(target)
         if not (isinstance(target, Val) and target.tree[0] == "leaf"):
             return
         loss_names = [match.group("loss")] if match.group("loss") else list(LOSS_NAMES)

@@ -21,6 +21,11 @@ from typing import Any
 from ...ops import CONSTANTS, OPS
 
 
+#: Nodes an expression may have (shared sub-trees counted each time): a loop that
+#: rebuilds a value from itself grows its tree without bound.
+MAX_TREE_SIZE = 4_000
+
+
 class Cannot(Exception):
     """The reader cannot follow a construct: its reason names the construct."""
 
@@ -64,6 +69,8 @@ class Val:
     dtype: str = "float64"
     graph: object = None        # tokens of the saved-tensor graph nodes it depends on
     gradient_of: tuple | None = None   # (loss Val, Leaf) when the code names it a hand-written gradient
+    origin: "Leaf | None" = None       # a Python number bound to a name: the leaf it is in tensor arithmetic
+    size: int = 1                      # nodes of the tree, counting shared sub-trees each time they occur
 
     @property
     def concrete(self):
@@ -142,6 +149,7 @@ class Update:
     manual: tuple | None = None   # the tree of a hand-written gradient, when used instead
     loss: tuple | None = None     # with `manual`: the tree of the loss the code names it the gradient of
     location: object = None
+    quote: str = ""
 
 
 NONE = ("none",)
