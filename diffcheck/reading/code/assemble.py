@@ -11,6 +11,7 @@ on the latest case whose variables cover it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,18 @@ class Observation:
     claimed: str
     event: object
     review: bool
+
+    @property
+    def beyond_float32(self) -> bool:
+        """Printed with more digits than float32 holds (`.item()` of a float32 tensor
+        shows 0.30000001192092896): the last digits are float32's, not the math's."""
+        dtype = self.part.leaf.dtype if self.part.kind == "grad" else self.part.val.dtype
+        digits = max((len(d.lstrip("0.").replace(".", "")) for d in re.findall(r"\d[\d.]*", self.claimed)
+                      if "." in d), default=0)
+        return dtype == "float32" and digits > 8
+
+
+FLOAT32_NOTE = "printed with more digits than float32 holds; its last digits are rounding of float32"
 
 
 @dataclass
@@ -77,7 +90,7 @@ def assemble(interp, matches, expected_error=lambda event: False) -> tuple[list[
                     continue
                 observations.append(Observation(part, claimed, event, matched.review))
     observations = [o for o in observations if not _reads_random_leaf(o)]
-    descents = _descents(interp.leaves, builder)
+    descents = _descents(interp, builder)
     by_leaf = {leaf: d for d in descents for leaf in d.parameters}
     grads_printed = {}
     for obs in observations:
@@ -143,7 +156,23 @@ def _claim(obs, kind: str, **fields) -> dict:
     claim = {"kind": kind, "where": where_of(obs.event.location), "quote": obs.event.quote, **fields}
     if obs.review:
         claim["review"] = True
+    if obs.beyond_float32:
+        claim["review"] = True
+        claim["note"] = (claim.get("note", "") + "; " + FLOAT32_NOTE).lstrip("; ")
     return claim
+
+
+def _shown(descent, step: int, part: str, name: str | None, obs) -> None:
+    """Put a printed number into a descent's shown step."""
+    entry = descent.shown.setdefault(step, {"step": step})
+    if name is None:
+        entry.setdefault(part, obs.claimed)
+    else:
+        entry.setdefault(part, {}).setdefault(name, obs.claimed)
+    if obs.review or obs.beyond_float32:
+        descent.claim["review"] = True
+    if obs.beyond_float32 and FLOAT32_NOTE not in descent.claim.get("note", ""):
+        descent.claim["note"] = (descent.claim.get("note", "") + "; " + FLOAT32_NOTE).lstrip("; ")
 
 
 def _gradient(builder, obs, by_leaf) -> None:
@@ -154,7 +183,7 @@ def _gradient(builder, obs, by_leaf) -> None:
         descent = by_leaf[leaf]
         step = max(leaves(contributions[-1][0]).get(leaf, {0}))
         name = builder.meta[descent.case]["renderer"].leaf_name(leaf)
-        descent.shown.setdefault(step, {"step": step}).setdefault("grad", {}).setdefault(name, obs.claimed)
+        _shown(descent, step, "grad", name, obs)
         return
     trees = [c[0] for c in contributions]
     problem = next((p for p in map(_problem, trees) if p), None)
@@ -179,7 +208,7 @@ def _manual_gradient(builder, obs, by_leaf) -> None:
         descent = by_leaf[leaf]
         step = max(leaves(loss.tree).get(leaf, {0}))
         name = builder.meta[descent.case]["renderer"].leaf_name(leaf)
-        descent.shown.setdefault(step, {"step": step}).setdefault("grad", {}).setdefault(name, obs.claimed)
+        _shown(descent, step, "grad", name, obs)
         return
     problem = _problem(loss.tree) or _problem(obs.part.val.tree)
     if problem:
@@ -254,13 +283,13 @@ def _value(builder, obs, by_leaf, descents) -> None:
         if stripped[0] == "leaf" and stripped[1] in descent.parameters:
             version, name = stripped[2], renderer.leaf_name(stripped[1])
             step, part = (0, "before") if version == 0 else (version - 1, "after")
-            descent.shown.setdefault(step, {"step": step}).setdefault(part, {}).setdefault(name, obs.claimed)
+            _shown(descent, step, part, name, obs)
             return
         versions = {v for leaf in descent.parameters for v in used.get(leaf, ())}
         others_settled = all(vs == {0} for leaf, vs in used.items() if leaf not in descent.parameters)
         if len(versions) == 1 and others_settled and Renderer().render(_at_zero(stripped)) == descent.text:
             step = versions.pop()
-            descent.shown.setdefault(step, {"step": step}).setdefault("loss", obs.claimed)
+            _shown(descent, step, "loss", None, obs)
             return
     problem = _problem(tree)
     if problem:
@@ -293,19 +322,38 @@ def _root_name(tree) -> str:
     return "expression"
 
 
-def _descents(all_leaves, builder) -> list[Descent]:
+def _named_loss(interp, leaf):
+    """For hand-written steps whose gradient's name says nothing: the one loss (a
+    scalar bound to a loss-like name) the code computes from the parameter."""
+    texts = {}
+    for name, value in interp.named_losses:
+        if leaf in leaves(value.tree):
+            tree = _at_zero(value.tree)
+            texts.setdefault(Renderer().render(tree), tree)
+    return next(iter(texts.values())) if len(texts) == 1 else None
+
+
+def _descents(interp, builder) -> list[Descent]:
     groups: dict = {}
-    for leaf in all_leaves:
+    for leaf in interp.leaves:
         updates = leaf.updates
         if not updates:
             continue
         if any(u.version != k for k, u in enumerate(updates)) or len({u.lr for u in updates}) != 1:
             continue
         manual = updates[0].manual is not None
+        guessed = None
         if manual:
-            if any(u.manual is None or u.loss is None for u in updates):
+            if any(u.manual is None for u in updates):
                 continue
-            trees, zero = [u.loss for u in updates], True
+            if any(u.loss is None for u in updates):
+                guessed = _named_loss(interp, leaf)
+                if guessed is None:
+                    continue
+                trees = [guessed] * len(updates)
+            else:
+                trees = [u.loss for u in updates]
+            zero = True
         else:
             if any(u.manual is not None or not u.contributions for u in updates):
                 continue
@@ -323,8 +371,10 @@ def _descents(all_leaves, builder) -> list[Descent]:
         first = updates[0]
         place = (_Place(first.location, -1, first.quote) if manual else first.contributions[-1][1])
         key = (texts.pop(), updates[0].lr, zero, len(updates), manual)
-        groups.setdefault(key, {"leaves": [], "tree": _at_zero(trees[0]), "place": place})
+        groups.setdefault(key, {"leaves": [], "tree": _at_zero(trees[0]), "place": place, "formulas": []})
         groups[key]["leaves"].append(leaf)
+        if guessed is not None:
+            groups[key]["formulas"].append((leaf, updates[0]))
     descents = []
     for (text, lr, zero, steps, manual), group in groups.items():
         tree, place = group["tree"], group["place"]
@@ -342,4 +392,12 @@ def _descents(all_leaves, builder) -> list[Descent]:
             claim["note"] = "the code steps with its hand-written gradient; checked against the true one"
             claim["review"] = True
         descents.append(Descent(parameters, tree, text, index, claim))
+        for leaf, update in group["formulas"]:
+            # The step's gradient, read as the derivative of the loss the names point to.
+            if _problem(update.manual) is None:
+                builder.add_claim(index, {
+                    "kind": "formula", "where": where_of(update.location), "quote": update.quote,
+                    "wrt": renderer.leaf_name(leaf), "formula": builder.render(index, update.manual),
+                    "review": True, "note": "the gradient this step uses, read as the derivative of the "
+                                            "loss the code computes from the same parameter"})
     return descents

@@ -85,6 +85,7 @@ class Interpreter:
         self.lines: list[str] = []
         self.depth = 0
         self.leaves: list[Leaf] = []
+        self.named_losses: list[tuple[str, Val]] = []   # scalar values bound to loss-like names
 
     # -- cells and statements ------------------------------------------------------
 
@@ -217,6 +218,8 @@ class Interpreter:
             if isinstance(value, Val) and value.tree[0] == "op":
                 value = _named(value, target.id)
                 self.note_manual_gradient(target.id, value, node)
+                if value.shape == () and is_loss_name(target.id):
+                    self.named_losses.append((target.id, value))
             self.bind(target.id, value)
         elif isinstance(target, (ast.Tuple, ast.List)):
             items = value if isinstance(value, tuple) else None
@@ -728,6 +731,11 @@ class Interpreter:
                 self.event("formula", node.lineno, val=value, leaf=target.tree[1],
                            extra={"loss": loss, "name": name})
                 return
+
+
+def is_loss_name(name: str) -> bool:
+    lowered = name.lower()
+    return name in LOSS_NAMES or lowered.startswith(("loss", "cost", "mse", "error")) or lowered.endswith("_loss")
 
 
 class _Break(Exception):

@@ -274,12 +274,21 @@ class Renderer:
             right, rp = self._text(args[1])
             if lp < p or (name == "pow" and lp <= p):
                 left = f"({left})"
-            if rp < p or (rp == p and name != "add" and name != "mul") or (name == "pow" and rp < 9):
+            # Same precedence on the right: only a+(b+c) and a*(b*c) may drop brackets
+            # (a*(B @ c) is not (a*B) @ c when a is a matrix).
+            if rp < p or (rp == p and not (name in ("add", "mul") and _op_name(args[1]) == name)) \
+                    or (name == "pow" and rp < 9):
                 right = f"({right})"
             return left + _SYMBOL[name] + right, p
         inner = ", ".join(self._text(a)[0] for a in args)
         extra = "".join(f", {k}={_number(v)}" for k, v in params)
         return f"{name}({inner}{extra})", 9
+
+
+def _op_name(node) -> str | None:
+    while node[0] == "named":
+        node = node[2]
+    return node[1] if node[0] == "op" else None
 
 
 def _number(value) -> str:
