@@ -66,3 +66,24 @@ def test_the_runs_claim_stays_in_the_finder_but_not_in_a_schema_only_file(tmp_pa
     table = as_case_file(found, "lesson.ipynb")
     assert all(c["kind"] != "runs" for case in table["case"] for c in case["claim"])
     assert all("review" not in c for case in table["case"] for c in case["claim"])
+
+
+def test_a_hand_written_gradient_that_is_off_by_the_batch_size_is_refuted(tmp_path):
+    # loss = mean((w*X - Y)^2) with X = [1, 2, 3, 4], Y = 2X, w = 0. The true gradient is
+    # mean(2X(wX - Y)) = mean(2 * [1, 2, 3, 4] * [-2, -4, -6, -8]) = mean([-4, -16, -36, -64]) = -30,
+    # but the code's dot(2X, wX - Y) is the sum, -120. With lr = 0.01 the code prints
+    # w = 0 + 1.2 = 1.2 after step 0 (the truth: 0.3); loss at step 0 is mean([4, 16, 36, 64]) = 30.
+    code = ("import numpy as np\nX = np.array([1., 2., 3., 4.])\nY = np.array([2., 4., 6., 8.])\nw = 0.0\n"
+            "for epoch in range(1):\n    y_pred = w * X\n    loss = ((y_pred - Y) ** 2).mean()\n"
+            "    dw = np.dot(2 * X, y_pred - Y)\n    w -= 0.01 * dw\n"
+            "    print(f'epoch {epoch + 1}: w = {w:.3f}, loss = {loss:.8f}')")
+    found = find(notebook((code, "epoch 1: w = 1.200, loss = 30.00000000\n")))
+    path = tmp_path / "gd.toml"
+    path.write_bytes(tomli_w.dumps(as_case_file(found, "gd.ipynb")).encode())
+    [case] = load(path).cases
+    statuses = {(f.kind, f.claimed): f.status for f in check_case(case, BACKENDS).findings}
+    assert statuses == {
+        ("formula", "dot(2*X, y_pred - Y)"): "refuted",   # 4x the derivative
+        ("descent", "30.00000000"): "confirmed",  # the loss at the start is right
+        ("descent", "1.200"): "refuted",          # the step used the wrong gradient
+    }

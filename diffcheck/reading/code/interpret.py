@@ -26,7 +26,11 @@ from .values import (MAX_TREE_SIZE, NONE, Cannot, Function, GradRef, Leaf, LossF
                      Unknown, Update, Val, WouldFail, broadcast, leaves, literal_shape, matmul_shape)
 
 #: Statements one loop may run when unrolled; a longer loop is left unread.
-LOOP_STATEMENT_LIMIT = 20_000
+LOOP_STATEMENT_LIMIT = 20_000   # (a cell runs at most CELL_STATEMENT_LIMIT)
+#: Statements one cell may run in all (nested loops included), and the whole document:
+#: about 20 to 50 microseconds each.
+CELL_STATEMENT_LIMIT = 20_000
+DOCUMENT_STATEMENT_LIMIT = 100_000
 MAX_CALL_DEPTH = 8
 _KNOWN_GLOBALS = set(dir(builtins)) | {"display", "get_ipython", "In", "Out", "_", "__name__"}
 _GRAD_NAME = re.compile(r"^(?:d(?P<loss>[A-Za-z]\w*?)_?d(?P<p1>[A-Za-z]\w*)|d(?P<p2>[A-Za-z]\w*)|"
@@ -86,11 +90,13 @@ class Interpreter:
         self.depth = 0
         self.leaves: list[Leaf] = []
         self.named_losses: list[tuple[str, Val]] = []   # scalar values bound to loss-like names
+        self.executed = self.executed_in_document = 0
 
     # -- cells and statements ------------------------------------------------------
 
     def run_cell(self, index: int, block) -> None:
         self.cell, self.block = index, block
+        self.executed = 0
         source = _without_magics(block.text)
         self.lines = source.split("\n")
         try:
@@ -116,6 +122,10 @@ class Interpreter:
             self._taint_rest(tree.body, err.cell_line)
         except (_Return, _Break):
             pass
+        except _Budget:
+            self.event("unread", 1, message=f"the code runs more statements than the reader follows "
+                       f"({CELL_STATEMENT_LIMIT} a cell, {DOCUMENT_STATEMENT_LIMIT} a document); the cell "
+                       "was not followed to the end")
         except RecursionError:
             self.event("unread", 1, message="the cell is nested too deeply to read")
 
@@ -130,6 +140,10 @@ class Interpreter:
 
     def run_body(self, body) -> None:
         for statement in body:
+            self.executed += 1
+            self.executed_in_document += 1
+            if self.executed > CELL_STATEMENT_LIMIT or self.executed_in_document > DOCUMENT_STATEMENT_LIMIT:
+                raise _Budget()
             try:
                 self.statement(statement)
             except Cannot as err:
@@ -739,6 +753,10 @@ def is_loss_name(name: str) -> bool:
 
 
 class _Break(Exception):
+    pass
+
+
+class _Budget(Exception):
     pass
 
 
