@@ -199,3 +199,20 @@ def test_printed_lines_the_prints_do_not_explain_make_the_matches_reviewed():
     found = find(notebook((code, "RuntimeWarning: something\ntotal: 3.0\n")))
     [claim] = claims(found, "value")
     assert claim["claimed"] == "3.0" and claim["review"] is True
+
+
+def test_percent_and_format_strings_are_read_like_f_strings():
+    # (x - 1)^2 at x = 3 is 4; its derivative 2(x - 1) = 4.
+    code = ("import torch\nx = torch.tensor(3., requires_grad=True)\nloss = (x - 1) ** 2\nloss.backward()\n"
+            "print('loss = %.3f' % loss.item())\nprint('grad = {:.2f} at {}'.format(x.grad.item(), 3))")
+    found = find(notebook((code, "loss = 4.000\ngrad = 4.00 at 3\n")))
+    assert [c["claimed"] for c in claims(found, "value")] == ["4.000"]
+    assert [c["claimed"] for c in claims(found, "gradient")] == ["4.00"]
+
+
+def test_a_number_printed_with_a_numeric_format_skips_text_that_is_not_a_number():
+    # The first output line is not the number %.2f prints: the match moves on to "2.00".
+    code = "import numpy as np\na = np.array([1.0, 3.0])\nprint('%.2f' % np.mean(a))"
+    found = find(notebook((code, "[note] something\n2.00\n")))
+    [claim] = claims(found, "value")
+    assert claim["claimed"] == "2.00" and claim["review"] is True

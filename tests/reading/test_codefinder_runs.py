@@ -195,3 +195,22 @@ def test_a_comment_that_merely_mentions_an_error_does_not_excuse_one():
     # backward() of a vector fails; the comment on that line names a loss, not the failure.
     code = "import torch\nx = torch.ones(3, requires_grad=True)\nloss = (x - 1) ** 2\nloss.backward()  # squared error"
     assert len(runs_errors(find(notebook(code)))) == 1
+
+
+def test_ragged_nested_lists_cannot_make_a_tensor():
+    found = find(notebook("import torch\nx = torch.tensor([[1., 2.], [3.]])"))
+    assert only_error(found) == "torch.tensor() of nested lists of unequal lengths (the data is ragged)"
+
+
+def test_a_number_beyond_float_range_is_unread_not_rendered():
+    found = find(notebook(("import torch\nx = torch.tensor(2.)\nprint(x ** 1e400)", "tensor(inf)")))
+    assert found.cases == []
+    assert [u.reason for u in found.unread] == ["a number too large for the expression language"]
+
+
+def test_setting_a_gradient_by_hand_makes_it_unknown():
+    code = ("import torch\nx = torch.tensor(1., requires_grad=True)\n(x * 2).backward()\n"
+            "x.grad = torch.tensor(5.)\nprint(x.grad)")
+    found = find(notebook((code, "tensor(5.)")))
+    assert claims(found, "gradient") == []
+    assert [u.reason for u in found.unread] == ["assignment to .grad"]

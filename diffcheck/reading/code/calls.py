@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import math
+import re
+import string
 
 import numpy as np
 
@@ -223,6 +225,10 @@ def create(interp, kind: str, name: str, node):
             return Val(value.tree, value.shape, framework, False, True, dtype)
         dtype = _dtype(interp, node, framework, data)
         shape = literal_shape(data)
+        if not _rectangular(data, shape):
+            raise WouldFail(f"{name}() of nested lists of unequal lengths (the data is ragged)")
+        if 0 in shape:
+            raise Cannot("an empty tensor")
         if len(_flatten(data)) > MAX_LITERAL_ENTRIES:
             raise Cannot("a literal too large to read")
         value = _as_float(data) if dtype != "int" else data
@@ -272,6 +278,12 @@ def create(interp, kind: str, name: str, node):
         return _new_leaf(interp, np.eye(n).tolist(), (n, n), framework,
                          "float32" if framework == "torch" else "float64", requires_grad, node)
     raise Cannot(f"call of {name}")
+
+
+def _rectangular(data, shape) -> bool:
+    if not shape:
+        return not isinstance(data, list)
+    return isinstance(data, list) and len(data) == shape[0] and all(_rectangular(d, shape[1:]) for d in data)
 
 
 def _as_float(data):
@@ -539,7 +551,10 @@ def do_print(interp, node):
     for number, arg in enumerate(node.args):
         if number:
             parts.append(Part("text", sep))
-        if isinstance(arg, ast.JoinedStr):
+        formatted = _old_style_format(interp, arg)
+        if formatted is not None:
+            parts.extend(formatted)
+        elif isinstance(arg, ast.JoinedStr):
             for piece in arg.values:
                 if isinstance(piece, ast.Constant):
                     parts.append(Part("text", str(piece.value)))
@@ -553,6 +568,56 @@ def do_print(interp, node):
         if part.kind == "grad":
             part.leaf.history.append(("print", event))
     return NONE
+
+
+_PERCENT = re.compile(r"%(?:\((\w+)\))?([-+ #0]*\d*(?:\.\d+)?)([diouxXeEfFgGcrsa%])")
+
+
+def _old_style_format(interp, arg):
+    """The parts of `'...' % (a, b)` and `'...'.format(a, b)`, or None when `arg` is neither."""
+    from .interpret import Part
+    if isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Mod) and isinstance(arg.left, ast.Constant) \
+            and isinstance(arg.left.value, str):
+        values = arg.right.elts if isinstance(arg.right, ast.Tuple) else [arg.right]
+        parts, position, used = [], 0, 0
+        for match in _PERCENT.finditer(arg.left.value):
+            parts.append(Part("text", arg.left.value[position:match.start()]))
+            position = match.end()
+            if match.group(3) == "%":
+                parts.append(Part("text", "%"))
+                continue
+            if match.group(1) or used >= len(values):
+                raise Cannot("a %-format the reader cannot apply")
+            spec = match.group(2) + ("" if match.group(3) in "sra" else match.group(3).replace("i", "d").replace("u", "d"))
+            parts.append(_part(interp, values[used], spec, ord("r") if match.group(3) == "r" else -1))
+            used += 1
+        parts.append(Part("text", arg.left.value[position:]))
+        return parts
+    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "format" \
+            and isinstance(arg.func.value, ast.Constant) and isinstance(arg.func.value.value, str):
+        keywords = _keywords(arg)
+        parts, automatic = [], 0
+        try:
+            fields = list(string.Formatter().parse(arg.func.value.value))
+        except ValueError:
+            raise Cannot("a format string the reader cannot read") from None
+        for literal, field_name, spec, conversion in fields:
+            parts.append(Part("text", literal))
+            if field_name is None:
+                continue
+            if field_name == "":
+                field_name, automatic = str(automatic), automatic + 1
+            if field_name.isdigit() and int(field_name) < len(arg.args):
+                value_node = arg.args[int(field_name)]
+            elif field_name in keywords:
+                value_node = keywords[field_name]
+            else:
+                raise Cannot("a format field the reader cannot resolve")
+            if "{" in (spec or ""):
+                raise Cannot("a nested format specification")
+            parts.append(_part(interp, value_node, spec or "", ord(conversion) if conversion else -1))
+        return parts
+    return None
 
 
 def _text_keyword(interp, node, default: str) -> str:

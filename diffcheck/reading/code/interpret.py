@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -183,6 +184,9 @@ class Interpreter:
             self.bind(alias.asname or alias.name, Module(_canonical(f"{node.module}.{alias.name}")))
 
     def st_FunctionDef(self, node):
+        if node.decorator_list:
+            self.bind(node.name, Unknown(f"the decorated function {node.name}"))
+            return
         self.bind(node.name, Function(node, self.block, self.lines))
 
     def st_ClassDef(self, node):
@@ -403,6 +407,8 @@ class Interpreter:
         if isinstance(node.value, bool):
             return Val(("num", node.value))
         if isinstance(node.value, (int, float)):
+            if isinstance(node.value, float) and not math.isfinite(node.value):
+                raise Cannot("a number too large for the expression language")
             return Val(("num", node.value))
         if isinstance(node.value, str):
             return node.value
@@ -865,9 +871,11 @@ def _stored_names(statement) -> set[str]:
 def _mutated_names(statement) -> set[str]:
     names = set()
     for node in ast.walk(statement):
-        if isinstance(node, ast.AugAssign):
-            base = node.target
-            while isinstance(base, ast.Attribute):
+        targets = [node.target] if isinstance(node, ast.AugAssign) else (
+            [t for t in node.targets if isinstance(t, (ast.Attribute, ast.Subscript))]
+            if isinstance(node, ast.Assign) else [])
+        for base in targets:
+            while isinstance(base, (ast.Attribute, ast.Subscript)):
                 base = base.value
             if isinstance(base, ast.Name):
                 names.add(base.id)

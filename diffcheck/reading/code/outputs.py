@@ -12,6 +12,7 @@ claimed text. Nothing is evaluated.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 _OPEN = {"(": ")", "[": "]", "{": "}"}
@@ -69,6 +70,8 @@ def _match_at(event, output: str, cursor: int):
         end = _value_end(output, cursor, following)
         if end is None or end == cursor:
             return None
+        if _numeric(part) and not _NUMBER.fullmatch(output[cursor:end].strip()):
+            return None
         texts.append(output[cursor:end])
         cursor = end
     if output.startswith(event.end, cursor):
@@ -76,6 +79,17 @@ def _match_at(event, output: str, cursor: int):
     elif cursor < len(output) and event.end == "\n":
         return None
     return texts, cursor
+
+
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?%?|[-+]?(nan|inf)")
+
+
+def _numeric(part) -> bool:
+    """A value printed as a plain number: a Python number (`.item()`) or a numeric format."""
+    if part.kind != "value":
+        return False
+    spec = part.text
+    return part.val.framework == "python" or bool(spec and spec[-1] in "eEfFgGd%n")
 
 
 def _next_literal(parts, number: int, end: str) -> str:
