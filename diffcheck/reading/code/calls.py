@@ -1,5 +1,6 @@
-"""Calls the static reader follows: tensor factories, ops, tensor methods,
-`backward()`, optimizers, `print` and small user functions (inlined).
+"""Calls the static reader follows: library functions (dispatched to `factories`
+and `printing` where they make tensors or print), ops, tensor methods,
+`backward()`, optimizers, loss objects and small user functions (inlined).
 
 Every call either returns what the reader knows of its result, raises `Cannot`
 naming the call it cannot follow, or raises `WouldFail` with the error the call
@@ -10,17 +11,14 @@ from __future__ import annotations
 
 import ast
 import math
-import re
-import string
-
-import numpy as np
 
 from . import library as lib
-from .values import (NONE, Cannot, Function, GradRef, Leaf, LossFunction, Method, Module, Opaque,
-                     Optimizer, Unknown, Update, Val, WouldFail, leaves, literal_shape)
+from .factories import _concrete, create, random_leaf
+from .printing import do_print
+from .values import (NONE, Cannot, Function, GradRef, Leaf, LossFunction, Method, Module, Optimizer,
+                     Unknown, Update, Val, WouldFail)
 
-MAX_LITERAL_ENTRIES = 100_000
-
+MAX_CALL_DEPTH = 8   # user functions calling user functions
 
 def call(interp, node):
     if any(k.arg is None for k in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args):
@@ -75,13 +73,6 @@ def library_call(interp, name: str, node):
     raise Cannot(f"call of {name} is outside the static reader")
 
 
-def _concrete(interp, node, what: str):
-    value = interp.ev(node)
-    if isinstance(value, Val) and value.concrete is not None and value.framework == "python":
-        return value.concrete
-    if isinstance(value, Val) and value.concrete is not None:
-        return value.concrete
-    raise Cannot(f"{what} that the reader does not compute")
 
 
 def builtin(interp, name: str, node):
@@ -149,175 +140,6 @@ def loss_call(interp, function: LossFunction, node):
     pointwise = (interp.derived("pow", [difference, Val(("num", 2))]) if function.kind == "mse"
                  else interp.derived("abs", [difference]))
     return interp.derived(function.reduction, [pointwise])
-
-
-# -- creating tensors ----------------------------------------------------------------
-
-def literal(interp, node):
-    """Nested lists of Python numbers read from a literal (names of numbers allowed)."""
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return [literal(interp, e) for e in node.elts]
-    value = interp.ev(node)
-    if isinstance(value, Val) and value.concrete is not None:
-        return value.concrete
-    raise Cannot("tensor data that is not a literal")
-
-
-def _dtype(interp, node, framework: str, data) -> str:
-    keywords = _keywords(node)
-    if "dtype" in keywords:
-        text = ast.unparse(keywords["dtype"]).rsplit(".", 1)[-1].strip("'\"")
-        if text not in lib.DTYPES:
-            raise Cannot(f"dtype {text}")
-        dtype = lib.DTYPES[text]
-        return "float32" if dtype == "float32" and framework == "torch" else dtype
-    flat = _flatten(data)
-    if flat and all(isinstance(v, int) for v in flat):
-        return "int"
-    return "float32" if framework == "torch" else "float64"
-
-
-def _flatten(data) -> list:
-    if isinstance(data, list):
-        out = []
-        for item in data:
-            out.extend(_flatten(item))
-        return out
-    return [data]
-
-
-def _requires_grad(interp, node) -> bool:
-    keywords = _keywords(node)
-    if "requires_grad" not in keywords:
-        return False
-    return bool(_concrete(interp, keywords["requires_grad"], "a requires_grad flag"))
-
-
-def _new_leaf(interp, value, shape, framework, dtype, requires_grad, node, random=False) -> Val:
-    if requires_grad and dtype == "int":
-        raise WouldFail("only tensors of floating point dtype can require gradients "
-                        "(the data are integers: write 2. or dtype=torch.float32)")
-    leaf = Leaf("", value, shape, requires_grad, framework, dtype, random=random)
-    interp.leaves.append(leaf)
-    return Val(("leaf", leaf, 0), shape, framework, requires_grad, True, dtype)
-
-
-def create(interp, kind: str, name: str, node):
-    framework = "torch" if name.startswith("torch") else "numpy"
-    keywords = _keywords(node)
-    requires_grad = _requires_grad(interp, node)
-    if kind in ("tensor", "array"):
-        data_node = node.args[0] if node.args else keywords.get("data", keywords.get("object"))
-        if data_node is None:
-            raise Cannot(f"{name}() without data")
-        try:
-            data = literal(interp, data_node)
-        except Cannot:
-            value = interp.ev(data_node)
-            if not isinstance(value, Val):
-                raise Cannot(f"{name}() of data the reader does not follow") from None
-            if framework == "torch" and value.requires_grad is False and requires_grad and value.tree[0] == "leaf":
-                return interp.set_requires_grad(Val(value.tree, value.shape, "torch", False, True,
-                                                    value.dtype), True, node)
-            dtype = _dtype(interp, node, framework, None) if "dtype" in keywords else (
-                "float32" if framework == "torch" and value.dtype == "float64" and name == "torch.tensor"
-                else value.dtype)
-            return Val(value.tree, value.shape, framework, False, True, dtype)
-        dtype = _dtype(interp, node, framework, data)
-        shape = literal_shape(data)
-        if not _rectangular(data, shape):
-            raise WouldFail(f"{name}() of nested lists of unequal lengths (the data is ragged)")
-        if 0 in shape:
-            raise Cannot("an empty tensor")
-        if len(_flatten(data)) > MAX_LITERAL_ENTRIES:
-            raise Cannot("a literal too large to read")
-        value = _as_float(data) if dtype != "int" else data
-        return _new_leaf(interp, value, shape, framework, dtype, requires_grad, node)
-    if kind in ("ones", "zeros", "full"):
-        args = node.args
-        fill = 1.0 if kind == "ones" else 0.0
-        if kind == "full":
-            if len(args) != 2:
-                raise Cannot("full() with unusual arguments")
-            fill = _concrete(interp, args[1], "a fill value")
-            args = args[:1]
-        shape = _size(interp, args or [keywords.get("size", keywords.get("shape"))])
-        dtype = _dtype(interp, node, framework, [float(fill)])
-        value = np.full(shape, fill, dtype=float).tolist()
-        return _new_leaf(interp, value, shape, framework, dtype, requires_grad, node)
-    if kind in ("ones_like", "zeros_like"):
-        other = interp.ev(node.args[0])
-        if not isinstance(other, Val) or other.shape is None:
-            raise Cannot(f"{name}() of a value of unknown shape")
-        value = np.full(other.shape, 1.0 if kind == "ones_like" else 0.0).tolist()
-        return _new_leaf(interp, value, other.shape, framework, other.dtype if other.dtype != "int" else "float32",
-                         requires_grad, node)
-    if kind == "arange":
-        bounds = [_concrete(interp, a, "an arange() bound") for a in node.args]
-        if not 1 <= len(bounds) <= 3:
-            raise Cannot("arange() with unusual arguments")
-        values = np.arange(*bounds)
-        if values.size > MAX_LITERAL_ENTRIES:
-            raise Cannot("an arange() too long to read")
-        data = values.tolist()
-        dtype = _dtype(interp, node, framework, data)
-        return _new_leaf(interp, data, (len(data),), framework, dtype, requires_grad, node)
-    if kind == "linspace":
-        numbers = [_concrete(interp, a, "a linspace() argument") for a in node.args]
-        if "steps" in keywords or "num" in keywords:
-            numbers.append(_concrete(interp, keywords.get("steps", keywords.get("num")), "a step count"))
-        if len(numbers) != 3 or not 0 < int(numbers[2]) <= MAX_LITERAL_ENTRIES:
-            raise Cannot("linspace() with unusual arguments")
-        data = np.linspace(numbers[0], numbers[1], int(numbers[2])).tolist()
-        dtype = "float32" if framework == "torch" else "float64"
-        return _new_leaf(interp, data, (len(data),), framework, dtype, requires_grad, node)
-    if kind == "eye":
-        n = int(_concrete(interp, node.args[0], "an eye() size"))
-        if n > 1000:
-            raise Cannot("an eye() too large")
-        return _new_leaf(interp, np.eye(n).tolist(), (n, n), framework,
-                         "float32" if framework == "torch" else "float64", requires_grad, node)
-    raise Cannot(f"call of {name}")
-
-
-def _rectangular(data, shape) -> bool:
-    if not shape:
-        return not isinstance(data, list)
-    return isinstance(data, list) and len(data) == shape[0] and all(_rectangular(d, shape[1:]) for d in data)
-
-
-def _as_float(data):
-    if isinstance(data, list):
-        return [_as_float(d) for d in data]
-    return float(data)
-
-
-def _size(interp, args) -> tuple:
-    if not args or args[0] is None:
-        raise Cannot("a tensor factory without a size")
-    sizes = []
-    for arg in args:
-        value = interp.ev(arg)
-        items = value if isinstance(value, (tuple, list)) else [value]
-        for item in items:
-            if not (isinstance(item, Val) and isinstance(item.concrete, int)):
-                raise Cannot("a tensor size the reader does not compute")
-            sizes.append(item.concrete)
-    if math.prod(sizes) > MAX_LITERAL_ENTRIES:
-        raise Cannot("a tensor too large to read")
-    return tuple(sizes)
-
-
-def random_leaf(interp, name: str, node):
-    framework = "torch" if name.startswith("torch") else "numpy"
-    shape = None
-    if name in ("torch.randn", "torch.rand", "numpy.random.randn", "numpy.random.rand"):
-        try:
-            shape = _size(interp, node.args) if node.args else ()
-        except Cannot:
-            shape = None
-    dtype = "float32" if framework == "torch" else "float64"
-    return _new_leaf(interp, None, shape, framework, dtype, _requires_grad(interp, node), node, random=True)
 
 
 # -- ops -----------------------------------------------------------------------------
@@ -540,166 +362,11 @@ def _current(interp, leaf):
     return None
 
 
-# -- print and user functions ----------------------------------------------------------
-
-def do_print(interp, node):
-    from .interpret import Part
-    keywords = _keywords(node)
-    sep = _text_keyword(interp, keywords.get("sep"), " ")
-    end = _text_keyword(interp, keywords.get("end"), "\n")
-    parts = []
-    for number, arg in enumerate(node.args):
-        if number:
-            parts.append(Part("text", sep))
-        formatted = _old_style_format(interp, arg)
-        if formatted is not None:
-            parts.extend(formatted)
-        elif isinstance(arg, ast.JoinedStr):
-            for piece in arg.values:
-                if isinstance(piece, ast.Constant):
-                    parts.append(Part("text", str(piece.value)))
-                else:
-                    spec = _format_spec(piece.format_spec)
-                    parts.append(_part(interp, piece.value, spec, piece.conversion))
-        else:
-            parts.append(_part(interp, arg, "", -1))
-    event = interp.event("print", node.lineno, parts=parts, sep=sep, end=end)
-    for part in parts:
-        if part.kind == "grad":
-            part.leaf.history.append(("print", event))
-    return NONE
-
-
-_PERCENT = re.compile(r"%(?:\((\w+)\))?([-+ #0]*\d*(?:\.\d+)?)([diouxXeEfFgGcrsa%])")
-
-
-def _old_style_format(interp, arg):
-    """The parts of `'...' % (a, b)` and `'...'.format(a, b)`, or None when `arg` is neither."""
-    from .interpret import Part
-    if isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Mod) and isinstance(arg.left, ast.Constant) \
-            and isinstance(arg.left.value, str):
-        values = arg.right.elts if isinstance(arg.right, ast.Tuple) else [arg.right]
-        parts, position, used = [], 0, 0
-        for match in _PERCENT.finditer(arg.left.value):
-            parts.append(Part("text", arg.left.value[position:match.start()]))
-            position = match.end()
-            if match.group(3) == "%":
-                parts.append(Part("text", "%"))
-                continue
-            if match.group(1) or used >= len(values):
-                raise Cannot("a %-format the reader cannot apply")
-            spec = match.group(2) + ("" if match.group(3) in "sra" else match.group(3).replace("i", "d").replace("u", "d"))
-            parts.append(_part(interp, values[used], spec, ord("r") if match.group(3) == "r" else -1))
-            used += 1
-        parts.append(Part("text", arg.left.value[position:]))
-        return parts
-    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "format" \
-            and isinstance(arg.func.value, ast.Constant) and isinstance(arg.func.value.value, str):
-        keywords = _keywords(arg)
-        parts, automatic = [], 0
-        try:
-            fields = list(string.Formatter().parse(arg.func.value.value))
-        except ValueError:
-            raise Cannot("a format string the reader cannot read") from None
-        for literal, field_name, spec, conversion in fields:
-            parts.append(Part("text", literal))
-            if field_name is None:
-                continue
-            if field_name == "":
-                field_name, automatic = str(automatic), automatic + 1
-            if field_name.isdigit() and int(field_name) < len(arg.args):
-                value_node = arg.args[int(field_name)]
-            elif field_name in keywords:
-                value_node = keywords[field_name]
-            else:
-                raise Cannot("a format field the reader cannot resolve")
-            if "{" in (spec or ""):
-                raise Cannot("a nested format specification")
-            parts.append(_part(interp, value_node, spec or "", ord(conversion) if conversion else -1))
-        return parts
-    return None
-
-
-def _text_keyword(interp, node, default: str) -> str:
-    if node is None:
-        return default
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    raise Cannot("print() with a computed sep or end")
-
-
-def _format_spec(spec) -> str:
-    if spec is None:
-        return ""
-    if all(isinstance(v, ast.Constant) for v in spec.values):
-        return "".join(str(v.value) for v in spec.values)
-    return "?"
-
-
-def display_part(interp, statement):
-    """What a cell's last expression displays, as a printed part (None: nothing claimable)."""
-    if isinstance(statement.value, ast.Constant):
-        return None
-    try:
-        statement_value = interp.ev(statement.value)
-    except WouldFail as err:
-        err.place = (statement.lineno, interp.block, interp.lines)
-        err.cell_line = statement.lineno
-        raise
-    if isinstance(statement_value, (Val, GradRef)):
-        part = _part(interp, statement.value, "", -1, statement_value)
-        return part if part.kind in ("value", "grad") else None
-    if isinstance(statement_value, Method) and isinstance(statement.value, ast.Attribute):
-        interp.event("runs", statement.lineno, message=f"{ast.unparse(statement.value)} is not called "
-                     f"(write {ast.unparse(statement.value)}()): the cell shows the method, not its value")
-    return None
-
-
-def _part(interp, arg, spec: str, conversion: int, evaluated=None):
-    from .interpret import Part
-    try:
-        value = interp.ev(arg) if evaluated is None else evaluated
-    except Cannot as err:
-        return Part("unknown", reason=str(err))
-    if isinstance(value, str):
-        return Part("text", _formatted(value, spec, conversion))
-    if isinstance(value, Val) and value.concrete is not None and value.framework == "python" \
-            and not value.gradient_of:
-        return Part("text", _formatted(value.concrete, spec, conversion))
-    if isinstance(value, Val):
-        return Part("value", spec, val=value)
-    if isinstance(value, GradRef):
-        leaf = value.leaf
-        if leaf.grad is None:
-            return Part("text", "None")
-        return Part("grad", spec, leaf=leaf, contributions=tuple(leaf.grad), version=leaf.version)
-    if value is NONE:
-        return Part("text", "None")
-    if isinstance(value, Method):
-        shown = ast.unparse(arg) if isinstance(arg, ast.Attribute) else f".{value.name}"
-        holder = shown if isinstance(arg, ast.Attribute) else f"{ast.unparse(arg)} (the method {shown})"
-        interp.event("runs", arg.lineno, message=f"{holder} is printed without being called: the line "
-                     f"shows the method object, not its value (write {shown}())")
-        return Part("opaque", reason="a method object")
-    if isinstance(value, Unknown):
-        return Part("unknown", reason=value.reason)
-    if isinstance(value, Opaque):
-        return Part("opaque", reason=value.what)
-    return Part("opaque", reason=f"a {type(value).__name__.lower()}")
-
-
-def _formatted(value, spec: str, conversion: int) -> str:
-    if conversion == ord("r"):
-        value = repr(value)
-    try:
-        return format(value, spec) if spec and spec != "?" else str(value)
-    except (ValueError, TypeError):
-        raise Cannot("a format specification the reader cannot apply") from None
-
+# -- user functions ------------------------------------------------------------------
 
 def inline(interp, function: Function, node):
     definition = function.node
-    if interp.depth >= 8:
+    if interp.depth >= MAX_CALL_DEPTH:
         raise Cannot(f"calls of {definition.name} nested too deeply")
     params = definition.args
     if params.vararg or params.kwarg or params.kwonlyargs or params.posonlyargs:

@@ -31,7 +31,7 @@ import re
 from ...errors import DiffcheckError
 from ...precision import claimed as read_claimed
 from ..document import Unread
-from .values import Leaf, Renderer, leaves, strip
+from .values import Renderer, leaves, strip
 
 RANDOM_NOTE = "values read from the printed output of the random input"
 
