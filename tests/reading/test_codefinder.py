@@ -216,3 +216,16 @@ def test_a_number_printed_with_a_numeric_format_skips_text_that_is_not_a_number(
     found = find(notebook((code, "[note] something\n2.00\n")))
     [claim] = claims(found, "value")
     assert claim["claimed"] == "2.00" and claim["review"] is True
+
+
+def test_strings_joined_with_str_of_a_value_are_read():
+    # 2 * 1.5 = 3
+    code = "import torch\nx = torch.tensor(1.5)\nprint('double: ' + str(x * 2))"
+    found = find(notebook((code, "double: tensor(3.)\n")))
+    assert [c["claimed"] for c in claims(found, "value")] == ["tensor(3.)"]
+
+
+def test_a_block_that_only_holds_printed_values_is_output_not_code():
+    # Markdown shows output in unlabelled fences; "tensor" there is no undefined name.
+    found = find(notebook("tensor([1., 2.], requires_grad=True)\n[0.5, 0.25]"))
+    assert found.cases == [] and found.unread == []

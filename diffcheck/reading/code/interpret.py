@@ -101,6 +101,8 @@ class Interpreter(Expressions, Steps):
             self.event("unread", getattr(err, "lineno", 1) or 1, message=f"the cell is not valid Python "
                        f"({getattr(err, 'msg', type(err).__name__)}); it was not read")
             return
+        if _is_printed_listing(tree):
+            return
         body, shown = tree.body, None
         if body and isinstance(body[-1], ast.Expr) and not _is_print(body[-1].value):
             # A notebook displays the value of a cell's last expression.
@@ -439,6 +441,20 @@ def _mutated_names(statement) -> set[str]:
             if isinstance(base, ast.Name):
                 names.add(base.id)
     return names
+
+
+_REPR_CALLS = {"tensor", "array", "Parameter", "Size", "Tensor"}
+
+
+def _is_printed_listing(tree) -> bool:
+    """A block that only holds printed values (`tensor([1., 2.])`, `[0.5 0.25]`), as
+    Markdown shows output in an unlabelled fence: output, not code to run."""
+    def printed(node) -> bool:
+        if isinstance(node, ast.Call):
+            func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            return func in _REPR_CALLS
+        return isinstance(node, (ast.Constant, ast.List, ast.Tuple, ast.UnaryOp))
+    return bool(tree.body) and all(isinstance(s, ast.Expr) and printed(s.value) for s in tree.body)
 
 
 def _without_magics(source: str) -> str:

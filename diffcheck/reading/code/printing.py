@@ -25,7 +25,7 @@ def do_print(interp, node):
     for number, arg in enumerate(node.args):
         if number:
             parts.append(Part("text", sep))
-        formatted = _old_style_format(interp, arg)
+        formatted = _old_style_format(interp, arg) or _concatenation(interp, arg)
         if formatted is not None:
             parts.extend(formatted)
         elif isinstance(arg, ast.JoinedStr):
@@ -92,6 +92,30 @@ def _old_style_format(interp, arg):
             parts.append(_part(interp, value_node, spec or "", ord(conversion) if conversion else -1))
         return parts
     return None
+
+
+def _concatenation(interp, arg):
+    """The parts of `"text" + str(value) + ...`, or None when `arg` is not one."""
+    from .interpret import Part
+    pieces, stack = [], [arg]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            stack.extend([node.right, node.left])
+        else:
+            pieces.append(node)
+    if len(pieces) < 2:
+        return None
+    parts = []
+    for piece in pieces:
+        if isinstance(piece, ast.Constant) and isinstance(piece.value, str):
+            parts.append(Part("text", piece.value))
+        elif isinstance(piece, ast.Call) and isinstance(piece.func, ast.Name) and piece.func.id == "str" \
+                and len(piece.args) == 1 and not piece.keywords:
+            parts.append(_part(interp, piece.args[0], "", -1))
+        else:
+            return None
+    return parts
 
 
 def _text_keyword(interp, node, default: str) -> str:
