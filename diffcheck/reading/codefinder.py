@@ -50,7 +50,30 @@ def _find(document: Document) -> Found:
             text = "\n".join(t.rstrip("\n") for t in outputs[index]) + "\n"
             matches.update(match_cell(prints, text))
     cases, unread = assemble(interp, matches, lambda event: _error_expected(document, outputs, event))
+    disorder = _execution_disorder(document)
+    if disorder:
+        for case in cases:
+            case["note"] = "; ".join(filter(None, [case.get("note"), disorder]))
+            for claim in case.get("claim", []):
+                if claim["kind"] != "runs":
+                    claim["review"] = True
     return Found(cases, unread)
+
+
+def _execution_disorder(document: Document) -> str | None:
+    """Why the cells' stored outputs may not come from running them in order: the
+    execution counts (`In [7]`) go backwards or skip runs."""
+    counts = []
+    for block in document.blocks:
+        if block.kind == "code" and block.location.cell:
+            match = re.fullmatch(r"In \[(\d+)\]:?", block.location.cell.strip())
+            if match:
+                counts.append(int(match.group(1)))
+    if any(b <= a for a, b in zip(counts, counts[1:])):
+        return "the cells were run out of order (execution counts go backwards): outputs may not follow from the code in order"
+    if any(b > a + 1 for a, b in zip(counts, counts[1:])):
+        return "execution counts skip numbers: cells were run that the document does not show, or run again"
+    return None
 
 
 _ERROR_OUTPUT = re.compile(r"Traceback \(most recent call last\)|^\w*(Error|Exception)\b", re.M)

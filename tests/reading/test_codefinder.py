@@ -229,3 +229,23 @@ def test_a_block_that_only_holds_printed_values_is_output_not_code():
     # Markdown shows output in unlabelled fences; "tensor" there is no undefined name.
     found = find(notebook("tensor([1., 2.], requires_grad=True)\n[0.5, 0.25]"))
     assert found.cases == [] and found.unread == []
+
+
+def test_cells_run_out_of_order_make_every_claim_reviewed():
+    document = notebook(
+        "import torch\nx = torch.tensor(2.)",
+        ("print(x * 3)", "tensor(6.)"),
+    )
+    document.blocks[0] = type(document.blocks[0])("code", document.blocks[0].text,
+                                                  type(document.blocks[0].location)("lesson.ipynb", 1, "In [5]"))
+    found = find(document)   # In [5] then In [2]: the second ran first
+    [claim] = claims(found, "value")
+    assert claim["review"] is True
+    assert "out of order" in found.cases[0]["note"]
+
+
+def test_adding_in_place_through_one_name_changes_the_other():
+    code = "import numpy as np\na = np.array([1., 2.])\nb = a\nb += 1\nprint(a)"
+    found = find(notebook((code, "[2. 3.]\n")))
+    assert claims(found, "value") == []
+    assert [u.reason for u in found.unread] == ["a is changed in place through b"]

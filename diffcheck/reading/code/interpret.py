@@ -281,6 +281,12 @@ class Interpreter(Expressions, Steps):
                 and not self.no_grad and not data:
             raise WouldFail(f"{base.id} is a leaf tensor that requires grad and is updated in place "
                             "outside torch.no_grad()")
+        if isinstance(owner, Val) and owner.framework in ("torch", "numpy"):
+            # `+=` on a tensor or array changes it in place: every other name for it changes too.
+            for scope in (self.scopes[-1], self.globals):
+                for name, bound in list(scope.items()):
+                    if name != base.id and isinstance(bound, Val) and bound.tree is owner.tree:
+                        scope[name] = Unknown(f"{name} is changed in place through {base.id}")
         self.bind(base.id, _named(value, base.id) if isinstance(value, Val) and value.tree[0] == "op" else value)
 
     def st_Try(self, node):
