@@ -57,6 +57,8 @@ def _find(document: Document) -> Found:
             for claim in case.get("claim", []):
                 if claim["kind"] != "runs":
                     claim["review"] = True
+    # A loop reports the same passage once per iteration: keep one.
+    unread = list({(u.location, u.quote, u.reason): u for u in unread}.values())
     return Found(cases, unread)
 
 
@@ -78,8 +80,8 @@ def _execution_disorder(document: Document) -> str | None:
 
 _ERROR_OUTPUT = re.compile(r"Traceback \(most recent call last\)|^\w*(Error|Exception)\b", re.M)
 # Words that announce an error, not ones that merely contain it ("mean squared error").
-_ERROR_WORDS = re.compile(r"\b(raises?|throws?|will fail|fails|gives? an? error|an error|error:|errors? out|"
-                          r"\w+Error|will not work|won't work|does not work|doesn't work)\b", re.I)
+_ERROR_WORDS = re.compile(r"(?<!\w)(raises?|throws?|will fail|fails|gives? an? error|an error|error:|errors? out|"
+                          r"\w+Error|will not work|won't work|does not work|doesn't work)(?!\w)", re.I)
 
 
 def _error_expected(document: Document, outputs: dict, event) -> bool:

@@ -214,3 +214,13 @@ def test_setting_a_gradient_by_hand_makes_it_unknown():
     found = find(notebook((code, "tensor(5.)")))
     assert claims(found, "gradient") == []
     assert [u.reason for u in found.unread] == ["assignment to .grad"]
+
+
+def test_an_error_announced_in_a_comment_below_the_line():
+    code = "import torch\nx = torch.ones(5, requires_grad=True)\nz = x * 2\nz.backward()\n# ERROR: grad can be implicitly created for scalar outputs"
+    assert runs_errors(find(notebook(code))) == []
+
+
+def test_a_passage_unread_in_every_iteration_is_listed_once():
+    code = "import torch\nm = torch.nn.Linear(1, 1)\nfor i in range(3):\n    y = m(torch.ones(1))\n    y.backward()"
+    assert len(find(notebook(code)).unread) == 1
