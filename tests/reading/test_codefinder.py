@@ -249,3 +249,14 @@ def test_adding_in_place_through_one_name_changes_the_other():
     found = find(notebook((code, "[2. 3.]\n")))
     assert claims(found, "value") == []
     assert [u.reason for u in found.unread] == ["a is changed in place through b"]
+
+
+def test_two_training_runs_of_the_same_code_are_two_descents():
+    # loss = (w - 3)^2, lr = 0.5: from w = 1 one step lands on 1 + 0.5*4 = 3 (loss 4);
+    # from w = 2, on 2 + 0.5*2 = 3 (loss 1).
+    train = ("w = torch.tensor({}, requires_grad=True)\nfor i in range(1):\n    loss = (w - 3) ** 2\n"
+             "    loss.backward()\n    with torch.no_grad():\n        w -= 0.5 * w.grad\n    print(loss.item())")
+    found = find(notebook("import torch", (train.format("1."), "4.0\n"), (train.format("2."), "1.0\n")))
+    descents = [(case["variables"], claim["shown"]) for case in found.cases for claim in case["claim"]
+                if claim["kind"] == "descent"]
+    assert descents == [({"w": 1.0}, [{"step": 0, "loss": "4.0"}]), ({"w": 2.0}, [{"step": 0, "loss": "1.0"}])]

@@ -365,18 +365,20 @@ def _descents(interp, builder) -> list[Descent]:
                 zero = False
             else:
                 continue
-        texts = {Renderer().render(_at_zero(t)) for t in trees}
-        if len(texts) != 1:
+        # One loss for every step: the same tree over the same leaves (a per-sample
+        # loop renders alike but reads a different sample each step).
+        if len({_at_zero(strip(t)) for t in trees}) != 1:
             continue
+        texts = {Renderer().render(_at_zero(trees[0]))}
         first = updates[0]
         place = (_Place(first.location, -1, first.quote) if manual else first.contributions[-1][1])
-        key = (texts.pop(), updates[0].lr, zero, len(updates), manual)
+        key = (_at_zero(strip(trees[0])), texts.pop(), updates[0].lr, zero, len(updates), manual)
         groups.setdefault(key, {"leaves": [], "tree": _at_zero(trees[0]), "place": place, "formulas": []})
         groups[key]["leaves"].append(leaf)
         if guessed is not None:
             groups[key]["formulas"].append((leaf, updates[0]))
     descents = []
-    for (text, lr, zero, steps, manual), group in groups.items():
+    for (_, text, lr, zero, steps, manual), group in groups.items():
         tree, place = group["tree"], group["place"]
         if _problem(tree):
             continue
