@@ -260,3 +260,27 @@ def test_two_training_runs_of_the_same_code_are_two_descents():
     descents = [(case["variables"], claim["shown"]) for case in found.cases for claim in case["claim"]
                 if claim["kind"] == "descent"]
     assert descents == [({"w": 1.0}, [{"step": 0, "loss": "4.0"}]), ({"w": 2.0}, [{"step": 0, "loss": "1.0"}])]
+
+
+def test_data_indexed_stacked_and_reshaped_from_literals_is_followed():
+    # X = zip([1, 2], [3, 4]) = [[1, 3], [2, 4]]; X[1] = [2, 4]; X[:, 0] = [1, 2];
+    # reshape(4) = [1, 3, 2, 4]; w = [0.5, 1]: X[1] @ w = 1 + 4 = 5.
+    code = ("import numpy as np\na = np.array([1., 2.])\nb = np.array([3., 4.])\nX = np.array(list(zip(a, b)))\n"
+            "w = np.array([0.5, 1.0])\nprint(X[1] @ w)\nprint(X[:, 0])\nprint(X.reshape(4))")
+    found = find(notebook((code, "5.0\n[1. 2.]\n[1. 3. 2. 4.]\n")))
+    values = [c["claimed"] for c in claims(found, "value")]
+    assert values == ["5.0", "[1. 2.]", "[1. 3. 2. 4.]"]
+    case = next(c for c in found.cases if c["claim"][0]["claimed"] == "5.0")
+    assert case["variables"]["c"] == [2.0, 4.0]   # X[1], computed from the literals
+
+
+def test_indexing_a_tensor_that_requires_grad_is_outside_the_reader():
+    code = "import torch\nw = torch.tensor([1., 2.], requires_grad=True)\nprint(w[0] * 3)"
+    found = find(notebook((code, "tensor(3., grad_fn=<MulBackward0>)\n")))
+    assert [u.reason for u in found.unread] == ["indexing of a tensor that requires grad"]
+
+
+def test_an_index_past_the_end_would_fail():
+    found = find(notebook("import numpy as np\nx = np.array([1., 2.])\ny = x[2]"))
+    [case] = found.cases
+    assert case["claim"][0]["error"].startswith("index out of range")

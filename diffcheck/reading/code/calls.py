@@ -66,6 +66,8 @@ def library_call(interp, name: str, node):
         return Unknown(f"call of {name}")
     if name == "torch.optim.SGD":
         return optimizer(interp, node)
+    if name in STACKERS:
+        return stack_call(interp, STACKERS[name], node)
     if name in LOSSES:
         return loss_function(interp, name, node)
     if name.startswith("builtins."):
@@ -111,12 +113,37 @@ def builtin(interp, name: str, node):
         return Val(("num", (min if name == "min" else max)(values)))
     if name == "display":
         return Unknown("display()")
+    if name == "zip" and args and not node.keywords:
+        from .data import stacked
+        return stacked(interp, "zip", [interp.operand(interp.ev(a), "zip") for a in args], 1)
+    if name == "list" and len(args) == 1 and not node.keywords:
+        value = interp.ev(args[0])
+        if isinstance(value, (list, tuple, range)):
+            return list(value)
+        if isinstance(value, Val) and value.shape:
+            return value   # a list of rows: as the array it came from
+        raise Cannot("list() of a value the reader does not follow")
     if name in ("type", "id", "isinstance", "hasattr", "callable", "dir", "vars"):
         return Opaque(f"{name}()")
     raise Cannot(f"call of {name}() is outside the static reader")
 
 
 LOSSES = {"torch.nn.MSELoss": "mse", "torch.nn.L1Loss": "l1"}
+STACKERS = {"torch.stack": "stack", "torch.cat": "cat", "numpy.stack": "stack", "numpy.concatenate": "concatenate",
+            "numpy.column_stack": "column_stack", "numpy.vstack": "vstack", "numpy.hstack": "hstack"}
+
+
+def stack_call(interp, how: str, node):
+    from .data import stacked
+    keywords = _keywords(node)
+    if not node.args or set(keywords) - {"dim", "axis"}:
+        raise Cannot(f"{how}() with unusual arguments")
+    items = interp.ev(node.args[0])
+    if not isinstance(items, (list, tuple)) or not items:
+        raise Cannot(f"{how}() of something other than a list of tensors")
+    axis_node = keywords.get("dim", keywords.get("axis", node.args[1] if len(node.args) > 1 else None))
+    axis = 0 if axis_node is None else int(_concrete(interp, axis_node, "an axis"))
+    return stacked(interp, how, [interp.operand(v, how) for v in items], axis)
 
 
 def loss_function(interp, name: str, node):
@@ -267,6 +294,17 @@ def method_call(interp, owner, attr: str, node):
         if node.args:
             return Val(("num", owner.shape[int(_concrete(interp, node.args[0], "a dimension"))]))
         return tuple(Val(("num", n)) for n in owner.shape)
+    if attr in ("reshape", "view", "unsqueeze", "squeeze", "flatten"):
+        from .data import reshaped
+        sizes = []
+        for arg in node.args:
+            value = interp.ev(arg)
+            items = value if isinstance(value, tuple) else (value,)
+            numbers = [v.concrete for v in items if isinstance(v, Val) and isinstance(v.concrete, int)]
+            if len(numbers) != len(items):
+                raise Cannot(f"the method .{attr}() with sizes the reader does not compute")
+            sizes.append(tuple(numbers) if isinstance(value, tuple) else numbers[0])
+        return reshaped(interp, owner, attr, sizes)
     if attr in ("sub_", "add_") and owner.tree[0] == "leaf" and len(node.args) == 1 and not node.keywords:
         data = isinstance(receiver, ast.Attribute) and receiver.attr == "data"
         if interp.step(owner, node.args[0], -1 if attr == "sub_" else 1, node, in_place=not data):

@@ -89,13 +89,16 @@ class Expressions:
 
     def ex_Subscript(self, node):
         value = self.ev(node.value)
+        if isinstance(value, Val):
+            from .data import subscript
+            return subscript(self, value, node)
         index = self.ev(node.slice)
         if isinstance(value, (tuple, list)) and isinstance(index, Val) and isinstance(index.concrete, int):
             try:
                 return value[index.concrete]
             except IndexError:
                 raise WouldFail("index out of range") from None
-        raise Cannot("indexing of tensors")
+        raise Cannot("indexing of a value the reader does not follow")
 
     def ex_Attribute(self, node):
         owner = self.ev(node.value)

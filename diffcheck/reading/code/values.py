@@ -229,10 +229,10 @@ class Renderer:
     """Renders trees of one case: names each leaf once (distinct leaves that share a
     Python name get suffixes) and collects named sub-trees as `define` entries."""
 
-    def __init__(self, ignore_versions: bool = False):
+    def __init__(self, inline: bool = False):
         self.names: dict[Leaf, str] = {}
         self.defines: dict[str, str] = {}
-        self.ignore_versions = ignore_versions
+        self.inline = inline   # write named sub-trees out instead of defining them
 
     def leaf_name(self, leaf: Leaf) -> str:
         if leaf not in self.names:
@@ -257,7 +257,7 @@ class Renderer:
         if kind == "named":
             name, inner = node[1], node[2]
             text = self._text(inner)
-            if inner[0] == "leaf" or not usable_name(name) or name in self.names.values():
+            if self.inline or inner[0] == "leaf" or not usable_name(name) or name in self.names.values():
                 return text
             body = text[0]
             if self.defines.get(name, body) != body:
