@@ -284,3 +284,16 @@ def test_an_index_past_the_end_would_fail():
     found = find(notebook("import numpy as np\nx = np.array([1., 2.])\ny = x[2]"))
     [case] = found.cases
     assert case["claim"][0]["error"].startswith("index out of range")
+
+
+def test_torch_autograd_grad_gives_a_gradient_that_does_not_accumulate():
+    # d(x^3)/dx at 2 = 12, asked twice with retain_graph: 12 both times (autograd.grad never
+    # accumulates into x.grad).
+    code = ("import torch\nx = torch.tensor(2., requires_grad=True)\ny = x ** 3\n"
+            "g1 = torch.autograd.grad(y, x, retain_graph=True)\ng2 = torch.autograd.grad(y, [x])\n"
+            "print(g1[0], g2[0].item())")
+    found = find(notebook((code, "tensor(12.) 12.0\n")))
+    case = case_with(found, "gradient")
+    assert case["expression"] == "x**3"
+    assert [c["claimed"] for c in claims(found, "gradient")] == ["tensor(12.)", "12.0"]
+    assert claims(found, "accumulate") == []

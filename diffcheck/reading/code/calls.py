@@ -15,8 +15,8 @@ import math
 from . import library as lib
 from .factories import _concrete, create, random_leaf
 from .printing import do_print
-from .values import (NONE, Cannot, Function, GradRef, Leaf, LossFunction, Method, Module, Opaque,
-                     Optimizer, Unknown, Update, Val, WouldFail)
+from .values import (NONE, Cannot, FreshGrad, Function, GradRef, Leaf, LossFunction, Method, Module,
+                     Opaque, Optimizer, Unknown, Update, Val, WouldFail)
 
 MAX_CALL_DEPTH = 8   # user functions calling user functions
 
@@ -68,6 +68,8 @@ def library_call(interp, name: str, node):
         return optimizer(interp, node)
     if name in STACKERS:
         return stack_call(interp, STACKERS[name], node)
+    if name == "torch.autograd.grad":
+        return autograd_grad(interp, node)
     if name in LOSSES:
         return loss_function(interp, name, node)
     if name.startswith("builtins."):
@@ -228,6 +230,10 @@ def method_call(interp, owner, attr: str, node):
         raise Cannot(owner.reason)
     if isinstance(owner, Optimizer):
         return optimizer_method(interp, owner, attr, node)
+    if isinstance(owner, FreshGrad):
+        if attr in ("item", "numpy", "detach", "clone", "tolist", "cpu", "float"):
+            return owner
+        raise Cannot(f"the method .{attr}() of a gradient from torch.autograd.grad")
     if isinstance(owner, GradRef):
         if attr == "zero_":
             owner.leaf.grad = []
@@ -343,6 +349,46 @@ def backward(interp, y: Val, node):
         leaf.grad = (leaf.grad or []) + [(tree, event)]
         leaf.history.append(("call", tree, event))
     return NONE
+
+
+def autograd_grad(interp, node):
+    """`torch.autograd.grad(y, [x1, x2])`: one fresh gradient per input, nothing accumulated."""
+    keywords = _keywords(node)
+    problem = lib.check_keywords("torch.autograd.grad", keywords, {
+        "outputs", "inputs", "grad_outputs", "retain_graph", "create_graph", "allow_unused",
+        "is_grads_batched", "materialize_grads", "only_inputs"})
+    if problem:
+        raise WouldFail(problem)
+    outputs = node.args[0] if node.args else keywords.get("outputs")
+    inputs = node.args[1] if len(node.args) > 1 else keywords.get("inputs")
+    if outputs is None or inputs is None or len(node.args) > 2 or "grad_outputs" in keywords:
+        raise Cannot("torch.autograd.grad with unusual arguments")
+    y = interp.operand(interp.ev(outputs), "grad")
+    targets = interp.ev(inputs)
+    targets = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+    if not y.requires_grad:
+        raise WouldFail("element 0 of tensors does not require grad and does not have a grad_fn")
+    if y.shape is not None and math.prod(y.shape) != 1:
+        raise WouldFail(f"grad can be implicitly created only for scalar outputs (the output has shape "
+                        f"{list(y.shape)})")
+    retain = "retain_graph" in keywords and bool(_concrete(interp, keywords["retain_graph"], "a flag"))
+    retain = retain or ("create_graph" in keywords and bool(_concrete(interp, keywords["create_graph"], "a flag")))
+    if y.graph and y.graph & interp.freed:
+        raise WouldFail("Trying to backward through the graph a second time: its saved tensors were "
+                        "freed by the first backward() (pass retain_graph=True to it)")
+    if not retain and y.graph:
+        interp.freed |= y.graph
+    event = interp.event("backward", node.lineno, val=Val(y.tree, (), y.framework, True, False, y.dtype))
+    reached = _tracked_leaves(y.tree)
+    results = []
+    for target in targets:
+        if not (isinstance(target, Val) and target.tree[0] == "leaf" and target.requires_grad):
+            raise Cannot("torch.autograd.grad with respect to something other than a leaf that requires grad")
+        if target.tree[1] not in reached:
+            raise WouldFail("one of the differentiated tensors appears to not have been used in the graph "
+                            "(pass allow_unused=True)")
+        results.append(FreshGrad(target.tree[1], (y.tree, event)))
+    return tuple(results)
 
 
 def _tracked_leaves(tree) -> list[Leaf]:

@@ -8,7 +8,7 @@ import ast
 import math
 
 from . import library as lib
-from .values import (MAX_TREE_SIZE, NONE, Cannot, GradRef, Leaf, Method, Module, Opaque, Optimizer,
+from .values import (MAX_TREE_SIZE, NONE, Cannot, FreshGrad, GradRef, Leaf, Method, Module, Opaque, Optimizer,
                      ScaledGrad, Unknown, Val, WouldFail, broadcast, matmul_shape)
 
 
@@ -129,7 +129,7 @@ class Expressions:
     def attribute(self, owner, attr: str, node):
         if isinstance(owner, Module):
             return Module(f"{owner.path}.{attr}")
-        if isinstance(owner, GradRef):
+        if isinstance(owner, (GradRef, FreshGrad)):
             if attr in ("data",):
                 return owner
             if attr in lib.ALL_METHODS:

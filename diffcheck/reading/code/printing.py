@@ -9,7 +9,7 @@ import ast
 import re
 import string
 
-from .values import NONE, Cannot, GradRef, Method, Opaque, Unknown, Val, WouldFail
+from .values import NONE, Cannot, FreshGrad, GradRef, Method, Opaque, Unknown, Val, WouldFail
 
 
 def _keywords(node) -> dict:
@@ -144,7 +144,7 @@ def display_part(interp, statement):
         err.place = (statement.lineno, interp.block, interp.lines)
         err.cell_line = statement.lineno
         raise
-    if isinstance(statement_value, (Val, GradRef)):
+    if isinstance(statement_value, (Val, GradRef, FreshGrad)):
         part = _part(interp, statement.value, "", -1, statement_value)
         return part if part.kind in ("value", "grad") else None
     if isinstance(statement_value, Method) and isinstance(statement.value, ast.Attribute):
@@ -166,6 +166,8 @@ def _part(interp, arg, spec: str, conversion: int, evaluated=None):
         return Part("text", _formatted(value.concrete, spec, conversion))
     if isinstance(value, Val):
         return Part("value", spec, val=value)
+    if isinstance(value, FreshGrad):
+        return Part("grad", spec, leaf=value.leaf, contributions=(value.contribution,), version=value.leaf.version)
     if isinstance(value, GradRef):
         leaf = value.leaf
         if leaf.grad is None:

@@ -86,6 +86,14 @@ class GradRef:
 
 
 @dataclass
+class FreshGrad:
+    """One entry of `torch.autograd.grad(...)`: the gradient of one call, never accumulated."""
+
+    leaf: Leaf
+    contribution: tuple   # (tree, event), as in Leaf.grad
+
+
+@dataclass
 class ScaledGrad:
     """`lr * x.grad`: a gradient step not yet taken."""
 
