@@ -297,3 +297,14 @@ def test_torch_autograd_grad_gives_a_gradient_that_does_not_accumulate():
     assert case["expression"] == "x**3"
     assert [c["claimed"] for c in claims(found, "gradient")] == ["tensor(12.)", "12.0"]
     assert claims(found, "accumulate") == []
+
+
+def test_arithmetic_on_named_python_floats_is_claimed_over_the_names():
+    # f(x) = x^2 - 4x at x = 3.0: 9 - 12 = -3. dfdx is named df/dx: the derivative 2x - 4 = 2
+    # (printed 3.0: planted), and its formula 2*x - 4 is claimed as df/dx.
+    code = "x = 3.0\nf = x**2 - 4*x\ndfdx = 2*x - 4\nprint(f, dfdx)\nfor i in range(2):\n    print(i)"
+    found = find(notebook((code, "-3.0 3.0\n0\n1\n")))
+    [case] = found.cases
+    assert case["expression"] == "x**2 - 4*x" and case["variables"] == {"x": 3.0}
+    assert [(c["kind"], c.get("claimed", c.get("formula"))) for c in case["claim"]] == [
+        ("gradient", "3.0"), ("formula", "2*x - 4"), ("value", "-3.0")]

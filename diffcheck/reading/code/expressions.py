@@ -195,7 +195,19 @@ class Expressions:
             return scaled
         a, b = self.operand(left, symbol), self.operand(right, symbol)
         if a.concrete is not None and b.concrete is not None and a.framework == b.framework == "python":
-            return Val(("num", _python_arith(symbol, a.concrete, b.concrete)))
+            result = _python_arith(symbol, a.concrete, b.concrete)
+            named = a.origin or b.origin or a.tree[0] != "num" or b.tree[0] != "num"
+            if named and isinstance(result, float) and symbol not in ("%", "//"):
+                # Arithmetic on named Python floats: what it prints is a claim about
+                # the names, so keep the tree (and the number, for loops and rates).
+                try:
+                    value = self.derived({"+": "add", "-": "sub", "*": "mul", "/": "div",
+                                          "**": "pow"}[symbol], [a, b])
+                    value.number = result
+                    return value
+                except (Cannot, WouldFail):
+                    pass
+            return Val(("num", result))
         if symbol in ("%", "//"):
             raise Cannot(f"the operator {symbol} on tensors")
         name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul"}[symbol]

@@ -162,7 +162,7 @@ def _part(interp, arg, spec: str, conversion: int, evaluated=None):
     if isinstance(value, str):
         return Part("text", _formatted(value, spec, conversion))
     if isinstance(value, Val) and value.concrete is not None and value.framework == "python" \
-            and not value.gradient_of:
+            and not value.gradient_of and value.tree[0] != "op":
         return Part("text", _formatted(value.concrete, spec, conversion))
     if isinstance(value, Val):
         return Part("value", spec, val=value)

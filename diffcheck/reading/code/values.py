@@ -71,11 +71,12 @@ class Val:
     gradient_of: tuple | None = None   # (loss Val, Leaf) when the code names it a hand-written gradient
     origin: "Leaf | None" = None       # a Python number bound to a name: the leaf it is in tensor arithmetic
     size: int = 1                      # nodes of the tree, counting shared sub-trees each time they occur
+    number: float | None = None        # arithmetic on named Python floats: its value, beside its tree
 
     @property
     def concrete(self):
-        """The Python number this is, when it is a plain constant."""
-        return self.tree[1] if self.tree[0] == "num" else None
+        """The Python number this is, when the reader knows it."""
+        return self.tree[1] if self.tree[0] == "num" else self.number
 
 
 @dataclass
