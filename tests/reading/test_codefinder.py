@@ -308,3 +308,12 @@ def test_arithmetic_on_named_python_floats_is_claimed_over_the_names():
     assert case["expression"] == "x**2 - 4*x" and case["variables"] == {"x": 3.0}
     assert [(c["kind"], c.get("claimed", c.get("formula"))) for c in case["claim"]] == [
         ("gradient", "3.0"), ("formula", "2*x - 4"), ("value", "-3.0")]
+
+
+def test_numpy_reprs_shown_as_a_cells_value_are_read():
+    # mean([1, 2, 4]) = 7/3 = 2.3333...; a cell's last value shows NumPy's repr.
+    found = find(notebook(
+        ("import numpy as np\na = np.array([1., 2., 4.])\nnp.mean(a)", "np.float64(2.3333333333333335)"),
+        ("a * 2", "array([2., 4., 8.])"),
+    ))
+    assert [c["claimed"] for c in claims(found, "value")] == ["2.3333333333333335", "[2., 4., 8.]"]

@@ -200,7 +200,8 @@ def claimed_text(text: str):
 
 
 def _numpy_repr_stripped(text: str):
-    match = re.fullmatch(r"array\((.*?)(?:,\s*dtype=\w+)?\)", text, re.S)
+    """The numbers inside a NumPy repr: `array([1., 2.])`, `np.float64(3.0)`."""
+    match = re.fullmatch(r"(?:array|np\.\w+|numpy\.\w+)\((.*?)(?:,\s*dtype=[\w.]+)?\)", text, re.S)
     if match:
         return match.group(1)
     match = re.fullmatch(r"Parameter containing:\s*(tensor\(.*\))", text, re.S)
