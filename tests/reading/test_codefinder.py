@@ -317,3 +317,15 @@ def test_numpy_reprs_shown_as_a_cells_value_are_read():
         ("a * 2", "array([2., 4., 8.])"),
     ))
     assert [c["claimed"] for c in claims(found, "value")] == ["2.3333333333333335", "[2., 4., 8.]"]
+
+
+def test_a_loop_showing_gradients_add_up_makes_an_accumulate_claim_only():
+    # sum(3w) has gradient [3, 3, 3, 3]; three backward() calls without zeroing print 3, 6, 9.
+    code = ("import torch\nweights = torch.ones(4, requires_grad=True)\nfor epoch in range(3):\n"
+            "    out = (weights * 3).sum()\n    out.backward()\n    print(weights.grad)")
+    found = find(notebook((code, "tensor([3., 3., 3., 3.])\ntensor([6., 6., 6., 6.])\ntensor([9., 9., 9., 9.])\n")))
+    [accumulate] = claims(found, "accumulate")
+    assert accumulate["shown"] == ["tensor([3., 3., 3., 3.])", "tensor([6., 6., 6., 6.])", "tensor([9., 9., 9., 9.])"]
+    assert "zero_after" not in accumulate
+    # Only the first print is the gradient of one call.
+    assert [c["claimed"] for c in claims(found, "gradient")] == ["tensor([3., 3., 3., 3.])"]
