@@ -329,3 +329,15 @@ def test_a_loop_showing_gradients_add_up_makes_an_accumulate_claim_only():
     assert "zero_after" not in accumulate
     # Only the first print is the gradient of one call.
     assert [c["claimed"] for c in claims(found, "gradient")] == ["tensor([3., 3., 3., 3.])"]
+
+
+def test_parameters_norms_and_clamps_are_ops_of_the_language():
+    # w = [3, 4]: |w| = 5; clamp(w - 3.5, min=0) = [0, 0.5]; d|w|/dw = w/|w| = [0.6, 0.8].
+    code = ("import torch\nw = torch.nn.Parameter(torch.tensor([3., 4.]))\nn = w.norm()\n"
+            "print(n.item(), torch.clamp(w - 3.5, min=0))\nn.backward()\nprint(w.grad)")
+    found = find(notebook((code, "5.0 tensor([0.0000, 0.5000], grad_fn=<ClampBackward1>)\ntensor([0.6000, 0.8000])\n")))
+    case = case_with(found, "gradient")
+    assert case["expression"] == "sqrt(sum(w**2))"
+    values = {c.get("expression", case["expression"]): c["claimed"] for c in claims(found, "value")}
+    assert values == {"sqrt(sum(w**2))": "5.0",
+                      "relu(w - 3.5)": "tensor([0.0000, 0.5000], grad_fn=<ClampBackward1>)"}

@@ -68,6 +68,18 @@ def library_call(interp, name: str, node):
         return optimizer(interp, node)
     if name in STACKERS:
         return stack_call(interp, STACKERS[name], node)
+    if name == "torch.nn.Parameter":
+        if len(node.args) != 1 or set(_keywords(node)) - {"requires_grad"}:
+            raise Cannot("torch.nn.Parameter with unusual arguments")
+        value = interp.operand(interp.ev(node.args[0]), "Parameter")
+        flag = True
+        if "requires_grad" in _keywords(node):
+            flag = bool(_concrete(interp, _keywords(node)["requires_grad"], "a requires_grad flag"))
+        return interp.set_requires_grad(value, flag, node)
+    if name in ("torch.norm", "numpy.linalg.norm") and len(node.args) == 1 and not node.keywords:
+        return _norm(interp, interp.operand(interp.ev(node.args[0]), "norm"))
+    if name == "torch.clamp":
+        return _clamp(interp, node, interp.operand(interp.ev(node.args[0]), "clamp") if node.args else None)
     if name == "torch.autograd.grad":
         return autograd_grad(interp, node)
     if name in LOSSES:
@@ -264,6 +276,10 @@ def method_call(interp, owner, attr: str, node):
         if op == "dot" and owner.framework == "numpy" and (owner.shape is None or len(owner.shape) != 1):
             op = "matmul"
         return interp.derived(op, args)
+    if attr == "norm" and not node.args and not node.keywords:
+        return _norm(interp, owner)
+    if attr == "clamp":
+        return _clamp(interp, node, owner, skip=0)
     if attr == "item":
         if owner.shape is not None and math.prod(owner.shape) != 1:
             raise WouldFail(f"a tensor with {math.prod(owner.shape)} elements cannot be converted to a "
@@ -349,6 +365,23 @@ def backward(interp, y: Val, node):
         leaf.grad = (leaf.grad or []) + [(tree, event)]
         leaf.history.append(("call", tree, event))
     return NONE
+
+
+def _norm(interp, value: Val) -> Val:
+    """The Euclidean norm, sqrt(sum(x**2)), as the expression language writes it."""
+    return interp.derived("sqrt", [interp.derived("sum", [interp.derived("pow", [value, Val(("num", 2))])])])
+
+
+def _clamp(interp, node, value, skip: int = 1) -> Val:
+    """clamp(x, min=0) is relu(x); other bounds are outside the expression language."""
+    if value is None:
+        raise Cannot("clamp() without a tensor")
+    keywords = _keywords(node)
+    bounds = node.args[skip:]
+    low = keywords.get("min", bounds[0] if bounds else None)
+    if low is None or "max" in keywords or len(bounds) > 1 or _concrete(interp, low, "a bound") != 0:
+        raise Cannot("clamp() with bounds other than min=0")
+    return interp.derived("relu", [value])
 
 
 def autograd_grad(interp, node):
