@@ -4,7 +4,8 @@ Every printed value matched to its text becomes a claim:
 
 * a value the code computed -> `value` (expression over the leaves it depends on);
 * `x.grad` after one `backward()` -> `gradient` of that call's expression wrt x;
-  after several without zeroing -> `gradient` with `earlier` (marked for review);
+  after several different ones without zeroing -> `gradient` of the last with
+  `earlier` (marked for review); the same call repeated is left to `accumulate`;
 * a leaf that several `backward()` calls reached, with its `.grad` printed ->
   `accumulate` (calls in order, where it was zeroed, what was printed after each);
 * parameters updated by gradient steps (`w -= lr * w.grad`, `optimizer.step()`,
@@ -16,7 +17,11 @@ Every printed value matched to its text becomes a claim:
 * code that would raise when run -> a case with one claim of the new kind
   `runs`: `{kind = "runs", claimed = "runs", error = "<what would go wrong>"}`.
   The document implicitly claims its code runs; the static reader found where
-  it would not, so the audit is to report the claim refuted with `error`.
+  it would not, so the audit is to report the claim refuted with `error`. The
+  case has `expression = "0"` and no variables (nothing to differentiate); its
+  `where`/`quote` locate the failing line. An error the document shows (a
+  traceback in the cell's output) or announces (a comment such as `# ERROR:`,
+  or prose just before the cell) is no such claim: it is listed unread.
 
 Values drawn at random are never invented: a random leaf printed on its own
 takes the printed values (each claim then carries a note saying so); otherwise
@@ -25,7 +30,6 @@ claims depending on it are unread.
 
 from __future__ import annotations
 
-import math
 import re
 
 from ...errors import DiffcheckError
@@ -206,7 +210,3 @@ def _numpy_repr_stripped(text: str):
         return match.group(1)
     match = re.fullmatch(r"Parameter containing:\s*(tensor\(.*\))", text, re.S)
     return match.group(1) if match else None
-
-
-def shape_size(shape) -> int:
-    return math.prod(shape) if shape else 1
