@@ -21,7 +21,7 @@ LAYERS = [
     {"diffcheck.language"},
     {"diffcheck.backends"},
     {"diffcheck.checking"},
-    {"diffcheck.usercode"},
+    {"diffcheck.usercode.wrappers"},
     {"diffcheck.reading"},
     {"diffcheck.documents"},
     {"diffcheck.reports"},

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .document import Block, Document, Location
+from diffcheck.reading.document import Block, Document, Location
 
 # "# >>> x", "# Output: x", "# output = x", "# prints x", "# => x", "# -> x"
 OUTPUT_COMMENT = re.compile(r"#\s*(?:>>>|=>|->|[Oo]utput\s*[:=]|[Rr]esult\s*:|prints?\s*:|"

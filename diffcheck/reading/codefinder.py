@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 
-from .code.assemble import assemble
-from .code.interpret import Interpreter
-from .code.outputs import match_cell
-from .document import Document, Found, Location, Unread
+from diffcheck.reading.code.assemble import assemble
+from diffcheck.reading.code.interpret import Interpreter
+from diffcheck.reading.code.outputs import match_cell
+from diffcheck.reading.document import Document, Found, Location, Unread
 
 CODE_LANGUAGES = {None, "", "python", "python3", "py", "ipython", "ipython3", "pycon"}
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import latex, markdown, notebook, rst, script, textexport
-from .document import Document
+from diffcheck.reading import latex, markdown, notebook, rst, script, textexport
+from diffcheck.reading.document import Document
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 READERS = {".ipynb": notebook.read, ".md": markdown.read, ".markdown": markdown.read,

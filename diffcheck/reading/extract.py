@@ -14,9 +14,9 @@ from pathlib import Path
 
 import tomli_w
 
-from . import mathfinder
-from .detect import read_document
-from .document import Document, Found, Unread
+from diffcheck.reading import mathfinder
+from diffcheck.reading.detect import read_document
+from diffcheck.reading.document import Document, Found, Unread
 
 # Fields the case-file schema (format 1) does not know yet; `strict` output leaves them out.
 EXTENSION_FIELDS = ("review", "order")
@@ -52,7 +52,7 @@ def extract(path) -> Extraction:
 def _finders():
     yield "math", mathfinder.find
     try:
-        from . import codefinder
+        from diffcheck.reading import codefinder
     except ImportError:      # written in parallel; absent until merged
         return
     yield "code", codefinder.find

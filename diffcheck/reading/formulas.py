@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .document import Block, Location
-from .latexexpr import normalise_unicode
+from diffcheck.reading.document import Block, Location
+from diffcheck.reading.latexexpr import normalise_unicode
 
 NAME = r"(?:\\(?:hat|bar|tilde)\{[A-Za-z]\}|[A-Za-z]|\\[A-Za-z]+)(?:_\{?[A-Za-z0-9]+\}?)?"
 DIFFERENTIAL = r"(?:d|\\partial|\\mathrm\{d\}|∂)"
@@ -193,7 +193,7 @@ def plain_name(latex: str) -> str:
 
 
 def expression_variables(expression: str) -> set[str]:
-    from ..ops import CONSTANTS, OPS
+    from diffcheck.language.ops import CONSTANTS, OPS
     return {n for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression)
             if n not in OPS and n not in CONSTANTS}
 

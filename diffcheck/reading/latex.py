@@ -15,9 +15,9 @@ import bisect
 from pylatexenc.latexwalker import (LatexCharsNode, LatexEnvironmentNode, LatexGroupNode,
                                     LatexMacroNode, LatexMathNode, LatexWalker)
 
-from .codeblocks import add_code
-from .document import Block, Document, Location
-from .markdown import as_text
+from diffcheck.reading.codeblocks import add_code
+from diffcheck.reading.document import Block, Document, Location
+from diffcheck.reading.markdown import as_text
 
 MATH_ENVIRONMENTS = {"equation", "equation*", "align", "align*", "gather", "gather*",
                      "multline", "multline*", "eqnarray", "eqnarray*", "displaymath", "math"}

@@ -17,9 +17,9 @@ import functools
 import re
 from dataclasses import dataclass
 
-from ..errors import DiffcheckError
-from ..expr import to_text
-from ..parser import parse
+from diffcheck.errors import DiffcheckError
+from diffcheck.language.expr import to_text
+from diffcheck.language.parser import parse
 
 MAX_FORMULA = 2_000
 
@@ -256,7 +256,7 @@ def _already_in_language(latex: str) -> str | None:
 def _value_text(tree) -> str | None:
     import math
 
-    from ..expr import evaluate
+    from diffcheck.language.expr import evaluate
     try:
         value = float(evaluate(tree, {}))
     except (DiffcheckError, ArithmeticError, ValueError, TypeError):
@@ -363,7 +363,7 @@ def _agreed(tree):
 
 
 def _variables(text: str) -> list[str]:
-    from ..ops import CONSTANTS, OPS
+    from diffcheck.language.ops import CONSTANTS, OPS
     names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
     return sorted(n for n in names if n not in OPS and n not in CONSTANTS)
 

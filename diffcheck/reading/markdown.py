@@ -16,8 +16,8 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from .codeblocks import add_code
-from .document import Block, Document, Location
+from diffcheck.reading.codeblocks import add_code
+from diffcheck.reading.document import Block, Document, Location
 
 _BRACKET_MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 
@@ -33,7 +33,7 @@ _MARKDOWN = _parser()
 
 def read(path: str, text: str | bytes) -> Document:
     """Read Markdown, or a notebook's plain-text export when it has `In [n]:` markers."""
-    from . import textexport
+    from diffcheck.reading import textexport
     text = as_text(text)
     if textexport.looks_like_export(text):
         return textexport.read(path, text)

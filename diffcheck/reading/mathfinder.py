@@ -24,11 +24,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .document import Block, Document, Found, Location, Unread
-from .formulas import (DEFINED, DERIVATIVE_FORMS, EVALUATED_AT, NAME, RELATIONS, STEP, Chain, claimed_text,
+from diffcheck.reading.document import Block, Document, Found, Location, Unread
+from diffcheck.reading.formulas import (DEFINED, DERIVATIVE_FORMS, EVALUATED_AT, NAME, RELATIONS, STEP, Chain, claimed_text,
                        clean_side, expression_variables, formula_chains, is_number, plain_name, split_top,
                        to_number, values_substituted, vector_entries)
-from .latexexpr import normalise_unicode, translate
+from diffcheck.reading.latexexpr import normalise_unicode, translate
 
 GENERIC_VALUES = (0.7, 1.3, 0.9, 1.1, 0.6, 1.2, 0.8, 1.4)
 DEFINE_WINDOW = 12   # a name defined within this many formulas before a claim is substituted into it

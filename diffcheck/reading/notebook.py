@@ -16,9 +16,9 @@ import warnings
 
 import nbformat
 
-from .codeblocks import add_code
-from .document import Block, Document, Location
-from .markdown import add_markdown, as_text
+from diffcheck.reading.codeblocks import add_code
+from diffcheck.reading.document import Block, Document, Location
+from diffcheck.reading.markdown import add_markdown, as_text
 
 MAX_OUTPUT_CHARS = 100_000
 

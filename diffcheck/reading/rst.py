@@ -13,9 +13,9 @@ import io
 from docutils import nodes
 from docutils.core import publish_doctree
 
-from .codeblocks import add_code
-from .document import Block, Document, Location
-from .markdown import as_text
+from diffcheck.reading.codeblocks import add_code
+from diffcheck.reading.document import Block, Document, Location
+from diffcheck.reading.markdown import as_text
 
 _SETTINGS = {"report_level": 5, "halt_level": 5, "file_insertion_enabled": False,
              "raw_enabled": False, "warning_stream": io.StringIO(), "input_encoding": "unicode",

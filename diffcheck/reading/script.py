@@ -12,9 +12,9 @@ import ast
 import re
 import warnings
 
-from .codeblocks import OUTPUT_COMMENT, add_code
-from .document import Document, Location
-from .markdown import add_markdown, as_text
+from diffcheck.reading.codeblocks import OUTPUT_COMMENT, add_code
+from diffcheck.reading.document import Document, Location
+from diffcheck.reading.markdown import add_markdown, as_text
 
 CELL = re.compile(r"^#\s*%%(.*)$")
 

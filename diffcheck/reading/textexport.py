@@ -21,9 +21,9 @@ import ast
 import re
 import warnings
 
-from .codeblocks import add_code
-from .document import Block, Document, Location
-from .markdown import add_markdown
+from diffcheck.reading.codeblocks import add_code
+from diffcheck.reading.document import Block, Document, Location
+from diffcheck.reading.markdown import add_markdown
 
 MAX_CODE_PARAGRAPH = 2_000     # lines
 MARKER = re.compile(r"^In\s*\[\s*(\d*|None|\s*)\s*\]\s*:\s*$")

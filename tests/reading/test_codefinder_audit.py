@@ -3,11 +3,11 @@ audit: claims the code printed rightly are confirmed, planted mistakes refuted."
 
 import tomli_w
 
-from diffcheck.audit import check_case
-from diffcheck.catalogue import load
+from diffcheck.documents.audit import check_case
+from diffcheck.documents.catalogue import load
 from diffcheck.reading.codefinder import as_case_file, find
 
-from .codecells import notebook
+from tests.codecells import notebook
 
 BACKENDS = ["symbolic", "numeric", "engine"]   # torch is slow to import; it is not what is tested here
 

@@ -4,11 +4,11 @@ as the code's arithmetic: brackets exactly where Python's precedence needs them.
 import numpy as np
 import pytest
 
-from diffcheck.expr import evaluate
-from diffcheck.parser import parse
+from diffcheck.language.expr import evaluate
+from diffcheck.language.parser import parse
 from diffcheck.reading.codefinder import find
 
-from .codecells import notebook
+from tests.codecells import notebook
 
 
 @pytest.mark.parametrize("code, expected", [

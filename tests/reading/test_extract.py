@@ -2,7 +2,7 @@
 
 import tomllib
 
-from diffcheck.catalogue import load
+from diffcheck.documents.catalogue import load
 from diffcheck.reading.extract import extract, to_case_file
 
 DOCUMENT = """# Derivatives

@@ -6,8 +6,8 @@ right one and refute the wrong one.  (Derivatives worked by hand in comments.)""
 import nbformat
 import pytest
 
-from diffcheck.audit import check_case
-from diffcheck.catalogue import load
+from diffcheck.documents.audit import check_case
+from diffcheck.documents.catalogue import load
 from diffcheck.reading.extract import extract, to_case_file
 
 NOTEBOOK = nbformat.v4.new_notebook()

@@ -34,8 +34,8 @@ def test_latex_translations(latex, expected):
 def same_value(left: str, right: str) -> bool:
     import numpy as np
 
-    from diffcheck.expr import evaluate
-    from diffcheck.parser import parse
+    from diffcheck.language.expr import evaluate
+    from diffcheck.language.parser import parse
     point = {"x": 0.7, "y": 1.3, "z": 0.9, "a": 1.1, "b": 0.6, "c": 1.2, "w_1": 0.8, "w_2": 1.4,
              "x_1": 0.45, "x_2": 1.7, "x_3": 0.35, "eta": 0.3, "w": 0.55, "y_hat": 0.65, "q": 0.95}
     names = [n for n in point if n in left or n in right]

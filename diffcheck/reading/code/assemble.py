@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...errors import DiffcheckError
-from ...precision import claimed as read_claimed
-from ..document import Unread
-from .claims import Builder, claimed_text, where_of
-from .values import Leaf, Renderer, leaves, strip
+from diffcheck.errors import DiffcheckError
+from diffcheck.documents.precision import claimed as read_claimed
+from diffcheck.reading.document import Unread
+from diffcheck.reading.code.claims import Builder, claimed_text, where_of
+from diffcheck.reading.code.values import Leaf, Renderer, leaves, strip
 
 
 @dataclass

@@ -12,10 +12,10 @@ from __future__ import annotations
 import ast
 import math
 
-from . import library as lib
-from .factories import _concrete, create, random_leaf
-from .printing import do_print
-from .values import (NONE, Cannot, FreshGrad, Function, GradRef, Leaf, LossFunction, Method, Module,
+from diffcheck.reading.code import library as lib
+from diffcheck.reading.code.factories import _concrete, create, random_leaf
+from diffcheck.reading.code.printing import do_print
+from diffcheck.reading.code.values import (NONE, Cannot, FreshGrad, Function, GradRef, Leaf, LossFunction, Method, Module,
                      Opaque, Optimizer, Unknown, Update, Val, WouldFail)
 
 MAX_CALL_DEPTH = 8   # user functions calling user functions
@@ -128,7 +128,7 @@ def builtin(interp, name: str, node):
     if name == "display":
         return Unknown("display()")
     if name == "zip" and args and not node.keywords:
-        from .data import stacked
+        from diffcheck.reading.code.data import stacked
         return stacked(interp, "zip", [interp.operand(interp.ev(a), "zip") for a in args], 1)
     if name == "list" and len(args) == 1 and not node.keywords:
         value = interp.ev(args[0])
@@ -148,7 +148,7 @@ STACKERS = {"torch.stack": "stack", "torch.cat": "cat", "numpy.stack": "stack", 
 
 
 def stack_call(interp, how: str, node):
-    from .data import stacked
+    from diffcheck.reading.code.data import stacked
     keywords = _keywords(node)
     if not node.args or set(keywords) - {"dim", "axis"}:
         raise Cannot(f"{how}() with unusual arguments")
@@ -317,7 +317,7 @@ def method_call(interp, owner, attr: str, node):
             return Val(("num", owner.shape[int(_concrete(interp, node.args[0], "a dimension"))]))
         return tuple(Val(("num", n)) for n in owner.shape)
     if attr in ("reshape", "view", "unsqueeze", "squeeze", "flatten"):
-        from .data import reshaped
+        from diffcheck.reading.code.data import reshaped
         sizes = []
         for arg in node.args:
             value = interp.ev(arg)
@@ -522,5 +522,5 @@ def inline(interp, function: Function, node):
 
 
 def _return_type():
-    from .interpret import _Return
+    from diffcheck.reading.code.interpret import _Return
     return _Return

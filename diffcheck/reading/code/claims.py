@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import re
 
-from ...errors import DiffcheckError
-from ...precision import claimed as read_claimed
-from ..document import Unread
-from .values import Renderer, leaves, strip
+from diffcheck.errors import DiffcheckError
+from diffcheck.documents.precision import claimed as read_claimed
+from diffcheck.reading.document import Unread
+from diffcheck.reading.code.values import Renderer, leaves, strip
 
 RANDOM_NOTE = "values read from the printed output of the random input"
 

@@ -12,10 +12,10 @@ import ast
 
 import numpy as np
 
-from ...errors import DiffcheckError
-from ...expr import evaluate
-from ...parser import parse
-from .values import Cannot, Leaf, Renderer, Val, WouldFail, leaves
+from diffcheck.errors import DiffcheckError
+from diffcheck.language.expr import evaluate
+from diffcheck.language.parser import parse
+from diffcheck.reading.code.values import Cannot, Leaf, Renderer, Val, WouldFail, leaves
 
 MAX_DATA_ENTRIES = 100_000
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import ast
 import math
 
-from . import library as lib
-from .values import (MAX_TREE_SIZE, NONE, Cannot, FreshGrad, GradRef, Leaf, Method, Module, Opaque, Optimizer,
+from diffcheck.reading.code import library as lib
+from diffcheck.reading.code.values import (MAX_TREE_SIZE, NONE, Cannot, FreshGrad, GradRef, Leaf, Method, Module, Opaque, Optimizer,
                      ScaledGrad, Unknown, Val, WouldFail, broadcast, matmul_shape)
 
 
@@ -90,7 +90,7 @@ class Expressions:
     def ex_Subscript(self, node):
         value = self.ev(node.value)
         if isinstance(value, Val):
-            from .data import subscript
+            from diffcheck.reading.code.data import subscript
             return subscript(self, value, node)
         index = self.ev(node.slice)
         if isinstance(value, (tuple, list)) and isinstance(index, Val) and isinstance(index.concrete, int):
@@ -105,7 +105,7 @@ class Expressions:
         return self.attribute(owner, node.attr, node)
 
     def ex_Call(self, node):
-        from .calls import call
+        from diffcheck.reading.code.calls import call
         return call(self, node)
 
     def resolve_callee(self, func) -> str | None:

@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 
-from . import library as lib
-from .values import Cannot, Leaf, Val, WouldFail, literal_shape
+from diffcheck.reading.code import library as lib
+from diffcheck.reading.code.values import Cannot, Leaf, Val, WouldFail, literal_shape
 
 MAX_LITERAL_ENTRIES = 100_000
 

@@ -18,11 +18,11 @@ import ast
 import builtins
 from dataclasses import dataclass, field
 
-from ..document import Location
-from . import library as lib
-from .expressions import Expressions, _named, _truth
-from .steps import Steps, is_loss_name
-from .values import NONE, Cannot, Function, Leaf, Module, Unknown, Val, WouldFail, leaves
+from diffcheck.reading.document import Location
+from diffcheck.reading.code import library as lib
+from diffcheck.reading.code.expressions import Expressions, _named, _truth
+from diffcheck.reading.code.steps import Steps, is_loss_name
+from diffcheck.reading.code.values import NONE, Cannot, Function, Leaf, Module, Unknown, Val, WouldFail, leaves
 
 #: Statements one loop may run when unrolled; a longer loop is left unread.
 LOOP_STATEMENT_LIMIT = 20_000   # (a cell runs at most CELL_STATEMENT_LIMIT)
@@ -127,7 +127,7 @@ class Interpreter(Expressions, Steps):
             self.event("unread", 1, message="the cell is nested too deeply to read")
 
     def display(self, statement) -> None:
-        from .printing import display_part
+        from diffcheck.reading.code.printing import display_part
         try:
             part = display_part(self, statement)
         except Cannot:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import ast
 import re
 
-from .expressions import _number
-from .values import Cannot, Leaf, ScaledGrad, Update, Val, WouldFail, leaves
+from diffcheck.reading.code.expressions import _number
+from diffcheck.reading.code.values import Cannot, Leaf, ScaledGrad, Update, Val, WouldFail, leaves
 
 _GRAD_NAME = re.compile(r"^(?:d(?P<loss>[A-Za-z]\w*?)_?d(?P<p1>[A-Za-z]\w*)|d(?P<p2>[A-Za-z]\w*)|"
                         r"grad_(?P<p3>\w+)|(?P<p4>\w+?)_grad|dJ_d(?P<p5>\w+)|dL_d(?P<p6>\w+))$")

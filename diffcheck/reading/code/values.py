@@ -18,7 +18,7 @@ import keyword
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...ops import CONSTANTS, OPS
+from diffcheck.language.ops import CONSTANTS, OPS
 
 
 #: Nodes an expression may have (shared sub-trees counted each time): a loop that
