@@ -23,7 +23,7 @@ import tomllib
 
 import numpy as np
 
-from diffcheck.documents.precision import claimed as read_claimed
+from diffcheck.checking.precision import claimed as read_claimed
 from diffcheck.reading.codefinder import find
 from diffcheck.reading.document import Block, Document, Location
 

@@ -64,7 +64,7 @@ def invoke(*args, env=None):
 # --- the install -----------------------------------------------------------------------------
 
 def test_hypothesis_is_a_dependency_not_only_a_test_extra():
-    # diffcheck fuzz and diffcheck.testing.strategies import Hypothesis: the README's plain
+    # diffcheck fuzz and diffcheck.strategies import Hypothesis: the README's plain
     # install (no extra) must bring it.
     project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
     assert any(d.startswith("hypothesis") for d in project["dependencies"])

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from diffcheck.checking.harness import make_problem, normalise_point
-from diffcheck.usercode.wrappers.hessian import _symbolic_hessian, check_expr_hessian, check_hessian
+from diffcheck.usercode.hessian import _symbolic_hessian, check_expr_hessian, check_hessian
 
 
 class Cube(torch.autograd.Function):

@@ -21,7 +21,7 @@ LAYERS = [
     {"diffcheck.language"},
     {"diffcheck.backends"},
     {"diffcheck.checking"},
-    {"diffcheck.usercode.wrappers"},
+    {"diffcheck.usercode"},
     {"diffcheck.reading"},
     {"diffcheck.documents"},
     {"diffcheck.reports"},

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from diffcheck.errors import ExpressionError
-from diffcheck.documents.precision import claimed, half_unit, shows_as
+from diffcheck.checking.precision import claimed, half_unit, shows_as
 
 
 @pytest.mark.parametrize("text,half", [("0.3333", 5e-5), ("22", 0.5), ("28.", 0.5), ("-1.6828", 5e-5),

@@ -22,7 +22,7 @@ import numpy as np
 
 from diffcheck.checking.harness import normalise_point
 from diffcheck.documents.codecases import code_spec
-from diffcheck.documents.precision import claimed as read_claimed
+from diffcheck.checking.precision import claimed as read_claimed
 from diffcheck.errors import CaseFileError, DiffcheckError
 from diffcheck.language.expr import Expr, substitute
 from diffcheck.language.parser import parse

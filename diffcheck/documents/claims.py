@@ -23,8 +23,8 @@ from diffcheck.checking.tolerances import DEFAULT_TOLERANCES, Tolerances
 from diffcheck.documents import derivations, equivalence, hypotheses
 from diffcheck.documents.catalogue import Case, Claim
 from diffcheck.documents.findings import Finding
-from diffcheck.documents.precision import claimed as read_claimed
-from diffcheck.documents.precision import shows_as
+from diffcheck.checking.precision import claimed as read_claimed
+from diffcheck.checking.precision import shows_as
 from diffcheck.language.engine import value_and_grad
 from diffcheck.language.expr import Var, apply_numpy, evaluate, fold
 from diffcheck.vocabulary import CONFIRMED, REFUTED, UNDECIDED  # noqa: F401

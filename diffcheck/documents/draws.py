@@ -23,7 +23,7 @@ import numpy as np
 
 from diffcheck.checking.diagnosis import UNEXPLAINED, Diagnosis, matches
 from diffcheck.documents.hypotheses import gradient_of, value_of
-from diffcheck.documents.precision import claimed as read_claimed
+from diffcheck.checking.precision import claimed as read_claimed
 from diffcheck.vocabulary import REFUTED
 
 ITERATIONS = 60

@@ -30,7 +30,7 @@ from diffcheck.documents.claims import (
     compare_claimed,
     true_gradient,
 )
-from diffcheck.documents.precision import claimed as read_claimed
+from diffcheck.checking.precision import claimed as read_claimed
 
 EPS = float(np.finfo(np.float64).eps)
 SAFETY = 4.0

@@ -32,11 +32,9 @@ _MARKDOWN = _parser()
 
 
 def read(path: str, text: str | bytes) -> Document:
-    """Read Markdown, or a notebook's plain-text export when it has `In [n]:` markers."""
-    from diffcheck.reading import textexport
+    """Read Markdown (a notebook's plain-text export is told apart, and read by
+    :mod:`textexport`, in :mod:`detect`)."""
     text = as_text(text)
-    if textexport.looks_like_export(text):
-        return textexport.read(path, text)
     document = Document(path)
     add_markdown(document, text, first_line=1)
     return document

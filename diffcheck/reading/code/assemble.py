@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from diffcheck.errors import DiffcheckError
-from diffcheck.documents.precision import claimed as read_claimed
+from diffcheck.checking.precision import claimed as read_claimed
 from diffcheck.reading.document import Unread
 from diffcheck.reading.code.claims import Builder, claimed_text, where_of
 from diffcheck.reading.code.values import Leaf, Renderer, leaves, strip

@@ -15,7 +15,7 @@ import math
 from diffcheck.reading.code import library as lib
 from diffcheck.reading.code.factories import _concrete, create, random_leaf
 from diffcheck.reading.code.printing import do_print
-from diffcheck.reading.code.values import (NONE, Cannot, FreshGrad, Function, GradRef, Leaf, LossFunction, Method, Module,
+from diffcheck.reading.code.values import (_Return, NONE, Cannot, FreshGrad, Function, GradRef, Leaf, LossFunction, Method, Module,
                      Opaque, Optimizer, Unknown, Update, Val, WouldFail)
 
 MAX_CALL_DEPTH = 8   # user functions calling user functions
@@ -522,5 +522,4 @@ def inline(interp, function: Function, node):
 
 
 def _return_type():
-    from diffcheck.reading.code.interpret import _Return
     return _Return

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 
 from diffcheck.errors import DiffcheckError
-from diffcheck.documents.precision import claimed as read_claimed
+from diffcheck.checking.precision import claimed as read_claimed
 from diffcheck.reading.document import Unread
 from diffcheck.reading.code.values import Renderer, leaves, strip
 

@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from diffcheck.reading.document import Location
 from diffcheck.reading.code import library as lib
 from diffcheck.reading.code.expressions import Expressions, _named, _truth
+from diffcheck.reading.code.printing import display_part
 from diffcheck.reading.code.steps import Steps, is_loss_name
-from diffcheck.reading.code.values import NONE, Cannot, Function, Leaf, Module, Unknown, Val, WouldFail, leaves
+from diffcheck.reading.code.values import (NONE, Cannot, Function, Leaf, Module, Part, Unknown, Val, WouldFail,  # noqa: F401
+                                          _Return, leaves)
 
 #: Statements one loop may run when unrolled; a longer loop is left unread.
 LOOP_STATEMENT_LIMIT = 20_000   # (a cell runs at most CELL_STATEMENT_LIMIT)
@@ -31,19 +33,6 @@ LOOP_STATEMENT_LIMIT = 20_000   # (a cell runs at most CELL_STATEMENT_LIMIT)
 CELL_STATEMENT_LIMIT = 20_000
 DOCUMENT_STATEMENT_LIMIT = 100_000
 _KNOWN_GLOBALS = set(dir(builtins)) | {"display", "get_ipython", "In", "Out", "_", "__name__"}
-
-
-@dataclass
-class Part:
-    """One piece of a printed line: literal text, a value, a gradient, or unknown."""
-
-    kind: str                 # "text" | "value" | "grad" | "unknown" | "opaque"
-    text: str = ""
-    val: Val | None = None
-    leaf: Leaf | None = None
-    contributions: tuple = ()
-    version: int = 0
-    reason: str = ""
 
 
 @dataclass
@@ -63,11 +52,6 @@ class Event:
 
     def __repr__(self) -> str:
         return f"Event({self.kind}, {self.location.cell or ''} line {self.location.line}: {self.quote!r})"
-
-
-class _Return(Exception):
-    def __init__(self, value):
-        self.value = value
 
 
 class Interpreter(Expressions, Steps):
@@ -127,7 +111,6 @@ class Interpreter(Expressions, Steps):
             self.event("unread", 1, message="the cell is nested too deeply to read")
 
     def display(self, statement) -> None:
-        from diffcheck.reading.code.printing import display_part
         try:
             part = display_part(self, statement)
         except Cannot:

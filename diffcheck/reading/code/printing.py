@@ -9,7 +9,7 @@ import ast
 import re
 import string
 
-from diffcheck.reading.code.values import NONE, Cannot, FreshGrad, GradRef, Method, Opaque, Unknown, Val, WouldFail
+from diffcheck.reading.code.values import NONE, Cannot, FreshGrad, GradRef, Method, Opaque, Part, Unknown, Val, WouldFail
 
 
 def _keywords(node) -> dict:
@@ -17,7 +17,6 @@ def _keywords(node) -> dict:
 
 
 def do_print(interp, node):
-    from diffcheck.reading.code.interpret import Part
     keywords = _keywords(node)
     sep = _text_keyword(interp, keywords.get("sep"), " ")
     end = _text_keyword(interp, keywords.get("end"), "\n")
@@ -49,7 +48,6 @@ _PERCENT = re.compile(r"%(?:\((\w+)\))?([-+ #0]*\d*(?:\.\d+)?)([diouxXeEfFgGcrsa
 
 def _old_style_format(interp, arg):
     """The parts of `'...' % (a, b)` and `'...'.format(a, b)`, or None when `arg` is neither."""
-    from diffcheck.reading.code.interpret import Part
     if isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Mod) and isinstance(arg.left, ast.Constant) \
             and isinstance(arg.left.value, str):
         values = arg.right.elts if isinstance(arg.right, ast.Tuple) else [arg.right]
@@ -96,7 +94,6 @@ def _old_style_format(interp, arg):
 
 def _concatenation(interp, arg):
     """The parts of `"text" + str(value) + ...`, or None when `arg` is not one."""
-    from diffcheck.reading.code.interpret import Part
     pieces, stack = [], [arg]
     while stack:
         node = stack.pop()
@@ -154,7 +151,6 @@ def display_part(interp, statement):
 
 
 def _part(interp, arg, spec: str, conversion: int, evaluated=None):
-    from diffcheck.reading.code.interpret import Part
     try:
         value = interp.ev(arg) if evaluated is None else evaluated
     except Cannot as err:

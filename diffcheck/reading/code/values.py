@@ -307,3 +307,21 @@ def _number(value) -> str:
         return str(value)
     text = repr(float(value))
     return text if "inf" not in text and "nan" not in text else "0"
+
+
+@dataclass
+class Part:
+    """One piece of a printed line: literal text, a value, a gradient, or unknown."""
+
+    kind: str                 # "text" | "value" | "grad" | "unknown" | "opaque"
+    text: str = ""
+    val: Val | None = None
+    leaf: Leaf | None = None
+    contributions: tuple = ()
+    version: int = 0
+    reason: str = ""
+
+
+class _Return(Exception):
+    def __init__(self, value):
+        self.value = value
