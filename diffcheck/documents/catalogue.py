@@ -26,6 +26,8 @@ from diffcheck.checking.precision import claimed as read_claimed
 from diffcheck.errors import CaseFileError, DiffcheckError
 from diffcheck.language.expr import Expr, substitute
 from diffcheck.language.parser import parse
+from diffcheck.reading.detect import is_document
+from diffcheck.reading.extract import case_tables, extract
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 CASE_SUFFIX = ".toml"
@@ -109,6 +111,11 @@ class CaseFile:
     title: str = ""
     cases: list[Case] = field(default_factory=list)
     errors: list[CaseFileError] = field(default_factory=list)
+    #: For a document read directly: the passages that look like claims but could
+    #: not be checked (:class:`diffcheck.reading.document.Unread`), and how many
+    #: claims were found in it.
+    unread: list = field(default_factory=list)
+    source: str = "case file"      # or "document"
 
 
 def discover(paths) -> list[Path]:
@@ -126,15 +133,33 @@ def discover(paths) -> list[Path]:
 
 
 def load(path: Path | str) -> CaseFile:
-    """Read one case file; problems are collected in ``.errors``, never raised."""
+    """Read one case file, or a document (notebook, Markdown, script, LaTeX,
+    reStructuredText) whose claims are extracted on the fly; problems are
+    collected in ``.errors``, never raised."""
     # A file name that is not UTF-8 reaches Python with lone surrogates, which no
     # report can encode: show its odd bytes as \xNN instead.
     shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+    if is_document(Path(path)):
+        return from_document(Path(path), shown)
     try:
         data = _read_toml(Path(path), shown)
     except CaseFileError as err:
         return CaseFile(shown, errors=[err])
     return from_data(data, shown)
+
+
+def from_document(path: Path, shown: str) -> CaseFile:
+    """A document's claims, found by the readers and checked like a case file's.
+
+    What the readers could not follow is kept in ``.unread``; a document that
+    cannot be read at all is one located error."""
+    extraction = extract(path)
+    data, higher = case_tables(extraction)
+    result = from_data(data, shown) if data["case"] else CaseFile(shown, data["document"], data["title"])
+    result.source = "document"
+    result.unread = [*extraction.unread, *higher]
+    result.errors += [CaseFileError(problem) for problem in extraction.problems]
+    return result
 
 
 def from_data(data: dict, shown: str) -> CaseFile:

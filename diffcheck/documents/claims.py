@@ -277,6 +277,14 @@ def _formula_diagnoses(verdict, case, target) -> list[Diagnosis]:
         "unexplained", "no known mistake reproduces the formula", f"checked at {len(true)} points")]
 
 
+def check_runs(run: CaseRun, claim: Claim) -> list[Finding]:
+    """A document's code that would fail if run (found statically by the code
+    reader, never by running it): the document implies it runs; it does not."""
+    error = claim.spec["error"]
+    return [run.finding(claim, "the code runs", REFUTED, f"this code cannot run: {error}",
+                        claimed="runs", diagnoses=[Diagnosis("cannot_run", f"running it would fail: {error}", "")])]
+
+
 CHECKERS = {"value": check_value, "gradient": check_gradient, "formula": check_formula,
-            "derivation": check_derivation}
+            "derivation": check_derivation, "runs": check_runs}
 

@@ -16,7 +16,7 @@ import tomli_w
 
 from diffcheck.reading import mathfinder
 from diffcheck.reading.detect import read_document
-from diffcheck.reading.document import Document, Found, Unread
+from diffcheck.reading.document import Document, Found, Location, Unread
 
 # Fields the case-file schema (format 1) does not know yet; `strict` output leaves them out.
 EXTENSION_FIELDS = ("review", "order")
@@ -100,6 +100,37 @@ def to_case_file(extraction: Extraction, strict: bool = False) -> str:
     data = {"format": 1, "document": Path(document.path).name,
             "title": document.title or Path(document.path).stem, "case": cases}
     return header + tomli_w.dumps(data)
+
+
+def case_tables(extraction: Extraction) -> tuple[dict, list[Unread]]:
+    """The case file's tables as the audit checks them, and the claims it cannot
+    check yet (derivatives of order 2 and higher) as unread passages."""
+    document = extraction.document
+    cases, unread = [], []
+    for case in extraction.cases:
+        claims = []
+        for claim in case.get("claim", []):
+            if claim.get("order", 1) > 1:
+                location = Location(document.path, _line_of(case.get("where", "")), _cell_of(case.get("where", "")))
+                unread.append(Unread(location, claim.get("quote") or case.get("quote", ""),
+                                     f"a derivative of order {claim['order']}: the audit checks first derivatives"))
+                continue
+            claims.append({k: v for k, v in claim.items() if k != "order"})
+        if claims:
+            cases.append({**case, "claim": claims})
+    data = {"format": 1, "document": Path(document.path).name,
+            "title": document.title or Path(document.path).stem, "case": cases}
+    return data, unread
+
+
+def _line_of(where: str) -> int:
+    found = re.search(r"line (\d+)", where)
+    return int(found.group(1)) if found else 0
+
+
+def _cell_of(where: str) -> str | None:
+    cell = where.split(",")[0].strip()
+    return cell if cell and not cell.startswith("line") else None
 
 
 def _unread_line(location, quote: str, reason: str) -> str:
