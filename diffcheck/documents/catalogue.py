@@ -358,7 +358,7 @@ def _claim(case: Case, spec: dict, number: int) -> Claim:
 
 def _claimed_texts(spec: dict):
     """Every claimed number in a claim, with the field it is in."""
-    if "claimed" in spec:
+    if "claimed" in spec and spec["kind"] != "runs":   # a runs claim claims only "runs"
         yield spec["claimed"], "claimed"
     for i, text in enumerate(spec.get("shown", []) if spec["kind"] == "accumulate" else (), start=1):
         if text.strip():

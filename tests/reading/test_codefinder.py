@@ -4,7 +4,7 @@ finder copies printed text, so a wrong printed number stays wrong in the claim."
 
 from diffcheck.reading.codefinder import find
 
-from tests.codecells import case_with, claims, notebook
+from tests.reading.codecells import case_with, claims, notebook
 
 
 def test_printed_gradient_of_a_scalar_becomes_a_gradient_claim():

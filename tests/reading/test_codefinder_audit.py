@@ -7,7 +7,7 @@ from diffcheck.documents.audit import check_case
 from diffcheck.documents.catalogue import load
 from diffcheck.reading.codefinder import as_case_file, find
 
-from tests.codecells import notebook
+from tests.reading.codecells import notebook
 
 BACKENDS = ["symbolic", "numeric", "engine"]   # torch is slow to import; it is not what is tested here
 

@@ -8,7 +8,7 @@ from diffcheck.language.expr import evaluate
 from diffcheck.language.parser import parse
 from diffcheck.reading.codefinder import find
 
-from tests.codecells import notebook
+from tests.reading.codecells import notebook
 
 
 @pytest.mark.parametrize("code, expected", [

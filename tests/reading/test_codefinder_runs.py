@@ -5,7 +5,7 @@ import pytest
 
 from diffcheck.reading.codefinder import find
 
-from tests.codecells import claims, notebook
+from tests.reading.codecells import claims, notebook
 
 
 def runs_errors(found) -> list[tuple[str, str]]:
