@@ -65,7 +65,6 @@ def test_junit_report_of_a_right_and_a_wrong_gradient_claim(square):
     assert junitreport.render(square) == (GOLD / "square-junit.xml").read_text(encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason="the summary line says '1 documents, 1 cases': no singular")
 def test_markdown_report_of_a_right_and_a_wrong_gradient_claim(square):
     assert mdreport.render(square) == (GOLD / "square.md").read_text(encoding="utf-8")
 

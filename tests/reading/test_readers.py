@@ -2,7 +2,7 @@
 
 import nbformat
 
-from diffcheck.reading import latex, markdown, notebook, rst, script
+from diffcheck.reading import latex, markdown, notebook, rst, script, textexport
 from diffcheck.reading.detect import is_document, read_document
 
 
@@ -34,7 +34,7 @@ def test_markdown_bracket_math_and_unbalanced_dollar():
 def test_text_export_splits_code_output_and_prose():
     text = ("Intro.\n\nIn [3]:\nx = 2\nprint(x * 3)\n\n6\n\n\nThe product is $x = 2$ times three.\n\n"
             "In [None]:\nimport torch\n\n# comment\ny = 1\n\n## Next heading\n")
-    doc = markdown.read("n.txt", text)
+    doc = textexport.read("n.txt", text)
     assert kinds(doc) == [
         ("prose", None, 1, "Intro."),
         ("code", "In [3]", 4, "x = 2\nprint(x * 3)"),
@@ -129,6 +129,6 @@ def test_rst_nested_thousands_deep_is_refused_quickly():
 
 def test_text_export_with_a_megabyte_of_output_is_read_without_trouble():
     text = "In [1]:\nprint(1)\n\n" + "tensor(1.)\n" * 100_000
-    doc = markdown.read("big.txt", text)
+    doc = textexport.read("big.txt", text)
     assert [b.kind for b in doc.blocks] == ["code", "output"]
     assert doc.blocks[1].text.count("tensor(1.)") == 100_000
