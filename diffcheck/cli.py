@@ -398,3 +398,43 @@ def merge(reports, report_dir, formats, exit_zero, quiet):
     if not record["complete"]:
         sys.exit(INTERRUPTED)
     sys.exit(0 if exit_zero and status == FOUND else status)
+
+
+@main.command()
+@_color_option
+@click.argument("documents", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the case file here (default: standard output). With several documents, "
+                   "one file per document: OUTPUT is then a directory.")
+def extract(documents, output):
+    """Find the claims of DOCUMENTS (notebooks, Markdown, notebook exports, scripts,
+    LaTeX, reStructuredText) and write them as case files to review and commit.
+
+    Each case and claim keeps its quote and location; what the reader was unsure
+    of has `review = true`; passages it could not check are listed, with the
+    reason, in a comment at the top.  Nothing in a document is run."""
+    from pathlib import Path
+
+    from diffcheck.reading.extract import extract as read_claims
+    from diffcheck.reading.extract import to_case_file
+    from diffcheck.reports.writer import write_atomic
+
+    errors = _console(stderr=True)
+    many = len(documents) > 1
+    if many and output:
+        Path(output).mkdir(parents=True, exist_ok=True)
+    status = 0
+    for document in documents:
+        extraction = read_claims(document)
+        for problem in extraction.problems:
+            errors.print(f"diffcheck: {problem}", markup=False, highlight=False)
+            status = BAD_INPUT
+        text = to_case_file(extraction)
+        if output is None:
+            click.echo(text, nl=False)
+            continue
+        target = Path(output) / (Path(document).name + ".toml") if many else Path(output)
+        write_atomic(target, text)
+        errors.print(f"{document}: {len(extraction.cases)} cases, {len(extraction.unread)} unread passages "
+                     f"-> {target}", markup=False, highlight=False)
+    sys.exit(status)

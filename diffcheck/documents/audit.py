@@ -8,12 +8,15 @@ checking raises one of diffcheck's own errors, is reported and the audit goes on
 from __future__ import annotations
 
 import time
+import tomllib
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from diffcheck.checking.harness import CheckResult
 from diffcheck.checking.tolerances import DEFAULT_TOLERANCES, Tolerances
 from diffcheck.documents import claims, draws, scenarios
+from diffcheck.reading.detect import is_document
 from diffcheck.documents.catalogue import Case, CaseFile, discover, load
 from diffcheck.documents.claims import CaseRun, Finding
 from diffcheck.errors import DiffcheckError
@@ -94,7 +97,44 @@ DEFAULT_SETTINGS = CheckingSettings()
 
 
 def load_all(paths: Iterable) -> list[CaseFile]:
-    return [load(path) for path in discover(paths)]
+    """Every case file and document under ``paths``, loaded.
+
+    A document is read by the extractors unless a reviewed case file names it
+    (its ``document`` field is the document's file name): one given in the same
+    run, or one lying beside the document.  A reviewed file is what a person
+    corrected after ``diffcheck extract``; it is used in the document's place."""
+    found = discover(paths)
+    files = [load(path) for path in found if not is_document(path)]
+    reviewed = {f.document for f in files if f.document}
+    for path in found:
+        if not is_document(path):
+            continue
+        if path.name in reviewed:
+            continue
+        beside = _reviewed_beside(path)
+        if beside is not None:
+            files.append(beside)
+            reviewed.add(path.name)
+        else:
+            files.append(load(path))
+    return files
+
+
+def _reviewed_beside(document: Path) -> CaseFile | None:
+    for candidate in sorted(document.parent.glob("*.toml")):
+        if _names_document(candidate, document.name):
+            return load(candidate)
+    return None
+
+
+def _names_document(case_file: Path, name: str) -> bool:
+    """Whether a TOML file's top-level ``document`` is ``name`` (read cheaply;
+    anything unreadable is simply not a reviewed file for it)."""
+    try:
+        with case_file.open("rb") as handle:
+            return tomllib.load(handle).get("document") == name
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
+        return False
 
 
 def check_case(case: Case, backends=None, profiles: bool = False,

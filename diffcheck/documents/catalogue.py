@@ -312,7 +312,7 @@ _CLAIMED_FIELDS = ("claimed",)
 
 
 def _claim(case: Case, spec: dict, number: int) -> Claim:
-    claim = Claim(spec["kind"], number, spec.get("where", case.where), spec.get("quote", ""),
+    claim = Claim(spec["kind"], number, spec.get("where", case.where), spec.get("quote", case.quote),
                   spec.get("note", ""), spec, {})
 
     def where(name):

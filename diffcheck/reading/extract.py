@@ -73,13 +73,14 @@ def to_case_file(extraction: Extraction, strict: bool = False) -> str:
     """The case file text: `format = 1`, `document`, `title`, `[[case]]` tables, and a
     leading comment section listing reading problems and unread passages.
 
-    Unsure cases carry `review = true` and higher derivatives `order = 2` on their
-    claim.  The format-1 schema allows neither, so `strict` writes what it accepts:
-    `review` becomes a note, and claims about higher derivatives, which format 1
-    would check as first derivatives, move to the unread list."""
+    Unsure cases and claims carry `review = true`; claims about higher derivatives,
+    which format 1 would check as first derivatives, move to the unread list.
+    `strict` also turns `review` into a note."""
     document = extraction.document
     unread = [_unread_line(u.location, u.quote, u.reason) for u in extraction.unread]
-    cases = extraction.cases
+    data, higher = case_tables(extraction)
+    cases = data["case"]
+    unread += [_unread_line(u.location, u.quote, u.reason) for u in higher]
     if strict:
         cases = []
         for case in extraction.cases:
