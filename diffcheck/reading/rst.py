@@ -46,9 +46,10 @@ def read(path: str, text: str | bytes) -> Document:
         document.title = title.astext()
         break
     last = 1
+    source = text.split("\n")
     for node in tree.findall(lambda n: isinstance(n, (nodes.paragraph, nodes.math_block,
                                                       nodes.literal_block, nodes.math))):
-        line = _line(node) or last
+        line = _anchored(source, _line(node) or last, node.astext())
         last = line
         where = Location(path, line)
         if isinstance(node, nodes.math_block):
@@ -60,10 +61,23 @@ def read(path: str, text: str | bytes) -> Document:
         elif isinstance(node, nodes.literal_block):
             classes = node.get("classes", [])
             language = node.get("language") or next((c for c in classes if c != "code"), None)
-            add_code(document, node.astext(), Location(path, line + 1), language or "python")
+            add_code(document, node.astext(), Location(path, line), language or "python")
         else:
             document.add(Block("prose", node.astext(), where))
     return document
+
+
+def _anchored(source: list[str], approximate: int, text: str) -> int:
+    """The line where ``text`` starts in the source, near docutils' ``approximate``
+    line: versions of docutils place a directive's content on its directive line,
+    the line after, or the line after the blank one; the text itself is the anchor."""
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    if not first:
+        return approximate
+    for number in range(max(1, approximate - 3), min(len(source), approximate + 8) + 1):
+        if first in source[number - 1]:
+            return number
+    return approximate
 
 
 def _line(node) -> int | None:
