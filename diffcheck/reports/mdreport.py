@@ -120,6 +120,13 @@ def render(record: dict) -> str:
         out += ["## Case files that could not be read", ""]
         out += [f"- {cell(e)}" for e in record["load_errors"]] + [""]
 
+    if record.get("unread"):
+        out += ["## Passages not checked", "",
+                "Passages of the documents that look like claims but that the readers could not check.", "",
+                "| document | where | passage | why not |", "|---|---|---|---|"]
+        out += [f"| {cell(u['document'])} | {cell(u['where'])} | {cell(_short(u['quote']))} | {cell(u['reason'])} |"
+                for u in record["unread"]] + [""]
+
     rows = problems(record)
     out += ["## Findings", ""]
     if not rows:

@@ -179,7 +179,19 @@ def audit_record(audit) -> dict:
     """
     cases = [case_record(r) for r in audit.cases]
     run = run_record(audit.started, audit.seconds, {r.case.id: r.seconds for r in audit.cases})
-    return report_record(cases, audit.load_errors, audit.complete, run)
+    record = report_record(cases, audit.load_errors, audit.complete, run)
+    unread = [unread_record(f, u) for f in audit.files for u in getattr(f, "unread", ())]
+    if unread:   # documents read directly: what the readers saw but could not check
+        record["unread"] = unread
+    return record
+
+
+def unread_record(case_file, unread) -> dict:
+    """One passage of a document that looks like a claim but was not checked, and why."""
+    location = unread.location
+    where = f"{location.cell}, line {location.line}" if location.cell else f"line {location.line}"
+    return {"file": case_file.path, "document": case_file.document, "where": where,
+            "quote": " ".join(str(unread.quote).split())[:300], "reason": str(unread.reason)}
 
 
 def report_record(cases: list[dict], load_errors: list[str], complete: bool, run: dict,

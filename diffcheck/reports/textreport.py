@@ -115,6 +115,12 @@ def print_audit(record: dict, console: Console | None = None, limit: int = 40,
         console.print(line, overflow="fold")
     if len(rows) > limit:
         console.print(f"... and {len(rows) - limit} more findings (see the reports)")
+    unread = record.get("unread", [])
+    if unread:
+        documents = len({u["file"] for u in unread})
+        console.print(Text(f"{len(unread)} passage{'s' * (len(unread) != 1)} in {documents} "
+                           f"document{'s' * (documents != 1)} could not be checked (listed, with the "
+                           "reason, in the reports)", style="yellow"))
     if not record["complete"]:
         console.print(Text("The audit was interrupted: these results cover the cases finished.",
                            style="bold yellow"))
