@@ -4,6 +4,7 @@ reviewed case files used in their place."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +21,10 @@ A slip: $\\frac{d}{dx} \\sin(2x) = \\cos(2x)$.
 
 
 def run(*args, cwd=REPO):
+    # Wide enough that no message is wrapped inside a file name.
+    env = {**os.environ, "COLUMNS": "400"}
     return subprocess.run([sys.executable, "-m", "diffcheck", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300, check=False)
+                          text=True, timeout=300, check=False, env=env)
 
 
 def findings(report_dir: Path) -> list[dict]:

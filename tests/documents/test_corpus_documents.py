@@ -58,7 +58,6 @@ KNOWN_GAPS = {
     },
     "test_every_refutation_is_about_a_planted_mistake": {
         "autograd_pitfalls.txt": "a refutation that is not a planted mistake (a false finding)",
-        "linear_regression_percent.py": "a refutation that is not a planted mistake (a false finding)",
     },
     "test_uncheckable_passages_are_listed_as_unread": {
         name: "an uncheckable passage is skipped silently, not listed as unread" for name in (
