@@ -14,7 +14,7 @@ import sys
 import click
 
 from diffcheck.errors import DiffcheckError
-from diffcheck.vocabulary import BAD_INPUT, FOUND, INTERRUPTED
+from diffcheck.vocabulary import BAD_INPUT, FOUND, INCONCLUSIVE, INTERRUPTED, UNDECIDABLE
 
 
 def _parse_assignments(pairs) -> dict:
@@ -111,7 +111,7 @@ def check(expression, assignments, wrt, fmt):
     else:
         from diffcheck.reports.textreport import print_check
         print_check(result, _console())
-    sys.exit(FOUND if result.verdict in (DISCREPANCY, ERROR) else 0)
+    sys.exit(FOUND if result.verdict in (DISCREPANCY, ERROR) else UNDECIDABLE if result.verdict == INCONCLUSIVE else 0)
 
 
 @main.command()

@@ -14,7 +14,10 @@ OK, SKIPPED, UNSUPPORTED, ERROR = "ok", "skipped", "unsupported", "error"
 # A cross-check's verdict, in order of precedence when a check has several.
 AGREE, DISCREPANCY, NONDIFFERENTIABLE = "agree", "discrepancy", "nondifferentiable"
 OUTSIDE_DOMAIN = "outside_domain"
-VERDICTS = (AGREE, DISCREPANCY, NONDIFFERENTIABLE, OUTSIDE_DOMAIN, UNSUPPORTED, ERROR)
+#: The methods agree, but the check could not have failed: a tolerance as large as
+#: the value it judges, or a computation float64 cannot represent.  Never `agree`.
+INCONCLUSIVE = "inconclusive"
+VERDICTS = (AGREE, DISCREPANCY, NONDIFFERENTIABLE, OUTSIDE_DOMAIN, INCONCLUSIVE, UNSUPPORTED, ERROR)
 
 # What a document's claim turned out to be.  FAILED: the claim could not be
 # checked because of its own input; REFUSED: it names code the run may not import.
@@ -29,6 +32,8 @@ UNFINISHED = (TIMEOUT, RESOURCE_LIMIT, WORKER_DIED)
 # Exit status of a command: nothing wrong; something found; the input (or the
 # usage) was bad; stopped by SIGINT or SIGTERM (128 + the signal's number).
 CLEAN, FOUND, BAD_INPUT = 0, 1, 2
+#: Nothing was found wrong, but some check could not tell (an `inconclusive` verdict).
+UNDECIDABLE = 3
 INTERRUPTED, TERMINATED = 130, 143
 
 #: Verdicts, claim statuses and case outcomes that a user must look at.

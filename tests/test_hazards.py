@@ -84,7 +84,10 @@ OUTSIDE = [
 def test_a_smooth_hazard_agrees_with_the_derivative_by_hand(text, x, expected, why):
     at = {"x": x, "y": 2.0} if "y" in text else {"x": x}
     result = check_expr(text, at, wrt=["x"])
-    assert result.verdict == AGREE, f"{why}: {result.reason}"
+    # A derivative below the comparison's absolute floor (1e-300) cannot be told
+    # from 0 by any tolerance: the methods agree, but the check is inconclusive.
+    verdict = AGREE if abs(expected) >= 1e-300 else "inconclusive"
+    assert result.verdict == verdict, f"{why}: {result.reason}"
     for backend in ("symbolic", "engine", "torch"):
         assert result.gradients[backend]["x"] == pytest.approx(expected, rel=1e-12, abs=1e-300), backend
 
@@ -150,4 +153,6 @@ def test_samples_below_the_normal_range_are_no_false_alarm(x):
     numeric method cannot resolve the derivative 2x there, and must say so with
     its error bar rather than report 0."""
     result = check_expr("elu(x) * x", {"x": x})
-    assert result.verdict == "agree", result.reason
+    # d/dx = 2x; at x = 1e-310 that is below the comparison's absolute floor
+    # (1e-300): agreement there could not have failed, so it is inconclusive.
+    assert result.verdict == ("agree" if abs(2 * x) >= 1e-300 else "inconclusive"), result.reason

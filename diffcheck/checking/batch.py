@@ -36,7 +36,7 @@ from diffcheck.checking.tolerances import (
     Tolerances,
     comparison_tolerance,
 )
-from diffcheck.checking.verdict import CheckResult, judge
+from diffcheck.checking.verdict import CheckResult, beyond_float64, judge, undiscriminated
 from diffcheck.errors import PointError
 from diffcheck.language.expr import Expr, evaluate
 from diffcheck.language.screen import regular_points
@@ -76,14 +76,22 @@ def check_points(expr: str | Expr, points: Iterable[Mapping], wrt: Iterable[str]
     results = []
     for i, point in enumerate(normal):
         at_point = {name: answers[name][i] for name in names}
-        if clear[i]:
-            results.append(CheckResult(
-                problem.text, point, problem.wrt, AGREE, value=float(values[i]), results=at_point,
-                reference=REFERENCE, tolerances={b: {v: t[v][i] for v in problem.wrt}
-                                                 for b, t in allowed.items()}))
+        cleared = clear[i] and _agreement(problem, point, at_point, allowed, i, float(values[i]))
+        if cleared:
+            results.append(cleared)
         else:
             results.append(judge(problem, point, at_point, lazy=True, tolerances=tolerances))
     return results
+
+
+def _agreement(problem: Problem, point, at_point: dict, allowed: dict, i: int, value: float) -> CheckResult | None:
+    """The cleared point's `agree`, or None when that agreement could not have
+    failed (the point then goes through :func:`judge`, which says why)."""
+    tolerances = {b: {v: t[v][i] for v in problem.wrt} for b, t in allowed.items()}
+    if beyond_float64(problem, point) or any(undiscriminated(at_point[REFERENCE], tolerances, problem)):
+        return None
+    return CheckResult(problem.text, point, problem.wrt, AGREE, value=value, results=at_point,
+                       reference=REFERENCE, tolerances=tolerances)
 
 
 def run_backend_many(backend, problem: Problem, points: list) -> list[Gradient]:

@@ -10,7 +10,7 @@ which :func:`classify` would pass too).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from diffcheck.backends import (
     BACKENDS,
     ERROR,
     REFERENCE,
+    SKIPPED,
     UNSUPPORTED,
     Gradient,
     Problem,
@@ -30,9 +31,9 @@ from diffcheck.checking.tolerances import (
     no_rounding,
     rounding_scale,
 )
-from diffcheck.language.expr import evaluate
+from diffcheck.language.expr import Apply, evaluate, postorder
 from diffcheck.language.screen import domain_hazard, kinks_reached
-from diffcheck.vocabulary import AGREE, DISCREPANCY, NONDIFFERENTIABLE, OUTSIDE_DOMAIN
+from diffcheck.vocabulary import AGREE, DISCREPANCY, INCONCLUSIVE, NONDIFFERENTIABLE, OUTSIDE_DOMAIN
 
 
 @dataclass
@@ -227,6 +228,16 @@ def classify(result: CheckResult, problem: Problem, point, lazy: bool = False,
     if overflow:
         result.verdict, result.reason = OUTSIDE_DOMAIN, overflow
         return result
+    lost = beyond_float64(problem, point)
+    if lost:   # the float64 methods answer a different question: neither agreement nor blame
+        result.verdict, result.reason = INCONCLUSIVE, lost
+        return result
+    fooled = _numeric_fooled(working, failures)
+    if fooled:
+        # Three exact methods, independent of each other, agree; finite differences
+        # alone do not: the samples, not a derivative rule, are wrong here.
+        result.results["numeric"] = replace(working.pop("numeric"), status=SKIPPED, reason=fooled)
+        failures = {}
     result.discrepancies = _blamed(working, reference_name, failures, problem, rounding, tolerances)
     if result.discrepancies:
         result.verdict = DISCREPANCY
@@ -234,7 +245,85 @@ def classify(result: CheckResult, problem: Problem, point, lazy: bool = False,
     elif errors:
         result.verdict = ERROR
         result.reason = "; ".join(f"{r.backend} failed: {r.reason}" for r in errors)
+    elif fooled:
+        result.reason = f"numeric {fooled}"
+    else:
+        undecided, note = undiscriminated(working[reference_name], result.tolerances, problem)
+        if undecided:
+            result.verdict, result.reason = INCONCLUSIVE, undecided
+        elif note:
+            result.reason = note
     return result
+
+
+#: Ops whose float64 result at an argument beyond 2**53 is meaningless: no two
+#: float64 numbers there are closer than 2, so the argument's phase is lost.
+PERIODIC = frozenset({"sin", "cos", "tan"})
+PHASE_LOST = 2.0 ** 53
+
+
+def beyond_float64(problem: Problem, point) -> str:
+    """Why float64 cannot represent this computation, or ''."""
+    periodic = [node for node in postorder(problem.expr)
+                if isinstance(node, Apply) and node.op.name in PERIODIC]
+    if not periodic:
+        return ""
+    values = evaluate(problem.expr, point, keep=True)
+    for node in periodic:
+        argument = np.abs(np.asarray(values[id(node.args[0])], dtype=np.float64))
+        if np.any(argument >= PHASE_LOST):
+            return (f"{node.op.name} of an argument of size {float(np.max(argument)):.3g}, beyond 2**53: "
+                    "float64 keeps no digit of its phase, so no method's float64 answer can be judged")
+    return ""
+
+
+def undiscriminated(reference: Gradient, tolerances: dict, problem: Problem) -> tuple[str, str]:
+    """Why the agreement could not have failed (or ''), and a note naming the
+    methods that could not tell on some entry while others could (or '').
+
+    A method is blind on an entry when its tolerance is not smaller than the value
+    it judges: a wrong answer of the right size (a lost factor of 2, a flipped
+    sign) would have agreed too.  An entry whose true value is 0 is judged against
+    the largest entry of the gradient instead; a gradient that is 0 everywhere is
+    judged by its tolerances being finite.  The agreement is inconclusive when, on
+    some entry, every compared method is blind."""
+    scale = max((float(np.max(np.abs(reference.gradients[v]), initial=0.0)) for v in problem.wrt), default=0.0)
+    blind_somewhere = []
+    for name in problem.wrt:
+        exact = np.abs(np.asarray(reference.gradients[name], dtype=np.float64))
+        judged = np.where(exact > 0, exact, scale)
+        blind = {}
+        for method, allowed in tolerances.items():
+            tol = np.broadcast_to(np.asarray(allowed[name], dtype=np.float64), exact.shape)
+            blind[method] = (tol >= judged) & ((judged > 0) | ~np.isfinite(tol))
+        if not blind:
+            continue
+        everyone = np.logical_and.reduce(list(blind.values()))
+        for index in map(tuple, np.argwhere(everyone)[:1]):
+            tols = ", ".join(f"{m} {float(np.broadcast_to(np.asarray(t[name], dtype=np.float64), exact.shape)[index]):.3g}"
+                             for m, t in tolerances.items())
+            return (f"on d/d{_label(name, index)} every method's tolerance ({tols}) is at least the value "
+                    f"it judges ({float(exact[index]):.3g}): any answer of that size would have agreed", "")
+        blind_somewhere += [f"{m} on d/d{_label(name, tuple(np.argwhere(b)[0]))}" for m, b in blind.items() if b.any()]
+    note = ("; ".join(dict.fromkeys(blind_somewhere)) + ": could not tell (the tolerance is not below "
+            "the value judged); the other methods could, and agree") if blind_somewhere else ""
+    return "", note
+
+
+#: Methods that differentiate exactly (no step, no truncation): when all of them
+#: agree and finite differences alone disagree, the finite differences failed.
+EXACT = ("symbolic", "engine", "torch")
+
+
+def _numeric_fooled(working: dict[str, Gradient], failures: dict) -> str:
+    """Why the numeric method alone is wrong here, or ''."""
+    if set(failures) != {"numeric"} or not all(name in working for name in EXACT):
+        return ""
+    step = working["numeric"].details.get("step")
+    where = f" (first step {step:.3g})" if isinstance(step, float) else ""
+    return ("failed here: it disagrees with three exact methods that agree with each other; its "
+            f"samples{where} straddle a pole, branch or kink, or the function oscillates faster than its "
+            "steps resolve")
 
 
 def _reference_of(working: dict[str, Gradient]) -> str:

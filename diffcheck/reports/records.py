@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from diffcheck.plaindata import array, number  # noqa: F401 - re-exported for the report formats
-from diffcheck.vocabulary import BAD_INPUT, CLEAN, FOUND, UNSUPPORTED, is_problem
+from diffcheck.vocabulary import BAD_INPUT, CLEAN, FOUND, INCONCLUSIVE, UNDECIDABLE, UNSUPPORTED, is_problem
 
 
 def backend_record(gradient) -> dict:
@@ -126,7 +126,8 @@ def summary(cases: list, load_errors: list, complete: bool) -> dict:
     # A run whose every cross-check was unsupported (one method asked, or none
     # able) compared nothing: its "no problems" would claim what was never
     # checked, so it ends like a usage error (the reports still show it all).
-    status = BAD_INPUT if load_errors or nothing_compared(checks) else (FOUND if problems else CLEAN)
+    status = BAD_INPUT if load_errors or nothing_compared(checks) else (
+        FOUND if problems else UNDECIDABLE if checks.get(INCONCLUSIVE) or scenarios.get(INCONCLUSIVE) else CLEAN)
     return {"documents": len({c["document"] for c in cases}), "cases": len(cases), "claims": claims,
             "cross_checks": dict(sorted(checks.items())), "scenarios": dict(sorted(scenarios.items())),
             "unfinished": dict(sorted(unfinished.items())),

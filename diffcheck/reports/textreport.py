@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 VERDICT_STYLE = {"agree": "bold green", "discrepancy": "bold red", "nondifferentiable": "bold yellow",
-                 "outside_domain": "bold yellow", "unsupported": "bold magenta", "error": "bold red"}
+                 "outside_domain": "bold yellow", "inconclusive": "bold yellow", "unsupported": "bold magenta", "error": "bold red"}
 MAX_ROWS = 12
 MAX_FORMULA = 240
 

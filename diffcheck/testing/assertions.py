@@ -18,6 +18,9 @@ What passes:
   outside the domain); outside Hypothesis it passes, as
   :attr:`CheckResult.ok <diffcheck.checking.harness.CheckResult.ok>` says.
   ``outside_domain="pass"`` always passes, ``"fail"`` always fails.
+* ``inconclusive`` (the methods agree, but no check could have failed: every
+  tolerance on an entry is as large as the value, or float64 cannot represent the
+  computation) is treated exactly like ``outside_domain``.
 
 Every result is also handed to the functions in :data:`OBSERVERS`; the pytest
 plugin registers one to put the checks of a test run into its reports.  This
@@ -43,6 +46,8 @@ OBSERVERS: list[Callable] = []
 DEFAULTS: dict = {}
 
 OUTSIDE_DOMAIN_POLICIES = ("reject", "pass", "fail")
+#: Verdicts where the check could not judge the gradients; ``outside_domain=`` says what they mean.
+UNJUDGED = ("outside_domain", "inconclusive")
 MAX_SHOWN_ENTRIES = 6    # of an array in a message
 CLAIM = "the claim is "  # how a diagnosis (written for a document's claim) begins
 
@@ -94,7 +99,9 @@ def assert_gradients_agree(expr, at, wrt: Iterable[str] | None = None, *,
         where = f" (point {results.index(first) + 1} of {len(results)})" if many else ""
         raise GradientsDisagree(failure_message(first, require_differentiable, where)
                                 + _others(failures, results), first, results)
-    if phase is not None and outside_domain == "reject" and all(r.verdict == "outside_domain" for r in results):
+    # An example where no check could tell (outside the domain, or inconclusive)
+    # is rejected: Hypothesis draws another instead of counting it as a pass.
+    if phase is not None and outside_domain == "reject" and all(r.verdict in UNJUDGED for r in results):
         from hypothesis import reject
         reject()
     return results if many else results[0]
@@ -124,7 +131,7 @@ def _fails(result, require_differentiable: bool, outside_domain: str) -> bool:
         return False
     if result.verdict == "nondifferentiable":
         return require_differentiable
-    if result.verdict == "outside_domain":
+    if result.verdict in UNJUDGED:
         return outside_domain == "fail"
     return True
 
