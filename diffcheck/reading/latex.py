@@ -56,41 +56,54 @@ class _Walk:
         self.flush()
 
     def node(self, node) -> None:
+        """One node: math and code become blocks, text gathers into prose."""
         where = Location(self.document.path, self.line_of(node.pos))
         if isinstance(node, LatexMathNode):
-            inner = self.source[node.pos:node.pos + node.len]
-            opening, closing = node.delimiters
-            formula = inner[len(opening):len(inner) - len(closing)].strip()
-            self.prose.append((node.pos, inner))
-            if node.displaytype == "display":
-                self.flush()
-            self.document.add(Block("math", formula, where, display=node.displaytype == "display"))
+            self._math(node, where)
         elif isinstance(node, LatexEnvironmentNode):
-            self.flush()
-            name = node.environmentname
-            body = self._body(node)
-            if name in MATH_ENVIRONMENTS:
-                self.document.add(Block("math", body.strip(), where, display=True))
-            elif name in CODE_ENVIRONMENTS:
-                add_code(self.document, body.strip("\n"), Location(where.path, where.line + 1), "python")
-            else:
-                self.nodes(node.nodelist)
+            self._environment(node, where)
         elif isinstance(node, LatexCharsNode):
-            for part_number, part in enumerate(node.chars.split("\n\n")):
-                if part_number:
-                    self.flush()
-                if part.strip():
-                    self.prose.append((node.pos + node.chars.find(part), part))
+            self._chars(node)
         elif isinstance(node, LatexMacroNode):
-            if node.macroname in _TITLE_MACROS and self.document.title is None and node.nodeargd:
-                args = [a for a in node.nodeargd.argnlist if a is not None]
-                if args:
-                    self.document.title = self.source[args[-1].pos:args[-1].pos + args[-1].len].strip("{}")
-            if node.macroname in ("section", "subsection", "paragraph", "par"):
-                self.flush()
+            self._macro(node)
         elif isinstance(node, LatexGroupNode):
             for child in node.nodelist or []:
                 self.node(child)
+
+    def _math(self, node, where: Location) -> None:
+        inner = self.source[node.pos:node.pos + node.len]
+        opening, closing = node.delimiters
+        formula = inner[len(opening):len(inner) - len(closing)].strip()
+        self.prose.append((node.pos, inner))
+        if node.displaytype == "display":
+            self.flush()
+        self.document.add(Block("math", formula, where, display=node.displaytype == "display"))
+
+    def _environment(self, node, where: Location) -> None:
+        self.flush()
+        name = node.environmentname
+        body = self._body(node)
+        if name in MATH_ENVIRONMENTS:
+            self.document.add(Block("math", body.strip(), where, display=True))
+        elif name in CODE_ENVIRONMENTS:
+            add_code(self.document, body.strip("\n"), Location(where.path, where.line + 1), "python")
+        else:
+            self.nodes(node.nodelist)
+
+    def _chars(self, node) -> None:
+        for part_number, part in enumerate(node.chars.split("\n\n")):
+            if part_number:
+                self.flush()
+            if part.strip():
+                self.prose.append((node.pos + node.chars.find(part), part))
+
+    def _macro(self, node) -> None:
+        if node.macroname in _TITLE_MACROS and self.document.title is None and node.nodeargd:
+            args = [a for a in node.nodeargd.argnlist if a is not None]
+            if args:
+                self.document.title = self.source[args[-1].pos:args[-1].pos + args[-1].len].strip("{}")
+        if node.macroname in ("section", "subsection", "paragraph", "par"):
+            self.flush()
 
     def _body(self, node) -> str:
         full = self.source[node.pos:node.pos + node.len]
