@@ -13,8 +13,21 @@ import sys
 
 import click
 
+from diffcheck.cli_helpers import (
+    DEFAULT_REPORT_DIR,
+    check_backend_names,
+    console,
+    exit_status,
+    plan_audit,
+    progress_bar,
+    run_audit_command,
+    say,
+)
 from diffcheck.errors import DiffcheckError
 from diffcheck.vocabulary import BAD_INPUT, FOUND, INCONCLUSIVE, INTERRUPTED, UNDECIDABLE
+
+# diffcheck's layers are imported inside the commands (and the callbacks): `diffcheck
+# --help` and `--version` should not pay for NumPy and SymPy.
 
 
 def _parse_assignments(pairs) -> dict:
@@ -29,8 +42,6 @@ def _parse_assignments(pairs) -> dict:
 
 
 REPORT_FORMATS = ("json", "md", "junit", "html")
-#: Where reports go when neither the command line nor [tool.diffcheck] says.
-DEFAULT_REPORT_DIR = "diffcheck-reports"
 COLOR_CHOICES = ("auto", "always", "never")
 
 
@@ -57,19 +68,6 @@ def _color_option(command):
                         callback=_set_color, is_eager=True,
                         help="Colour in the terminal: auto (default; off when NO_COLOR is set or the "
                              "output is not a terminal), always, or never.")(command)
-
-
-def _console(stderr: bool = False):
-    """A rich Console that honours ``--color`` and, under ``auto``, ``NO_COLOR``
-    (rich reads it itself) and whether the output is a terminal."""
-    from rich.console import Console
-    context = click.get_current_context(silent=True)
-    color = context.meta.get("diffcheck.color", "auto") if context else "auto"
-    if color == "always":
-        return Console(stderr=stderr, force_terminal=True, no_color=False)
-    if color == "never":
-        return Console(stderr=stderr, no_color=True, color_system=None)
-    return Console(stderr=stderr)
 
 
 class _Group(click.Group):
@@ -110,7 +108,7 @@ def check(expression, assignments, wrt, fmt):
         click.echo(json.dumps(check_record(result), indent=2, allow_nan=False))
     else:
         from diffcheck.reports.textreport import print_check
-        print_check(result, _console())
+        print_check(result, console())
     sys.exit(FOUND if result.verdict in (DISCREPANCY, ERROR) else UNDECIDABLE if result.verdict == INCONCLUSIVE else 0)
 
 
@@ -152,130 +150,11 @@ def audit(paths, report_dir, no_reports, formats, plots, backends, exit_zero, qu
           executor_name, scheduler, jobs, timeout, memory_mb):
     """Audit case files (default: [tool.diffcheck] paths, else cases/): cross-check every
     case with the four methods and check every claim of the documents."""
-
-    from diffcheck.backends import BACKENDS
-    from diffcheck.checking.config import load_settings, tolerances_of
-    from diffcheck.documents.audit import CheckingSettings, load_all
-    from diffcheck.reports.records import audit_record, reproducible
-    from diffcheck.reports.writer import DEFAULT_FORMATS, prepare_directory
-    from diffcheck.scale import interrupts
-
-    settings = load_settings()
-    checking = CheckingSettings(tolerances_of(settings), bool(allow_import))
-    backends = list(backends) or settings.backends
-    for name in backends or ():
-        if name not in BACKENDS:
-            raise click.UsageError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
-    if no_reports and report_dir:
-        raise click.UsageError("--no-reports and --report-dir contradict each other")
-    report_dir = None if no_reports else (report_dir or settings.report_dir or DEFAULT_REPORT_DIR)
-    formats = list(formats) or settings.formats or list(DEFAULT_FORMATS)
-    plots = plots or ("none" if settings.reproducible else "findings")
-    if (executor_name == "dask") != bool(scheduler):
-        raise click.UsageError("--executor dask and --scheduler ADDRESS go together")
-    if executor_name == "dask" and (jobs is not None or timeout or memory_mb):
-        raise click.UsageError("--jobs, --timeout and --memory-mb are for local workers, not --executor dask")
-    from diffcheck.scale.workers import executor_for
-    executor = executor_for(_first(jobs, settings.jobs), _first(timeout, settings.timeout),
-                            _first(memory_mb, settings.memory_mb)) if executor_name == "local" else None
-    if report_dir:
-        prepare_directory(report_dir)   # fail before the work, not after it
-    errors = _console(stderr=True)
-    with interrupts.caught() as caught:
-        try:
-            files = load_all(list(paths) or settings.paths)
-        except KeyboardInterrupt:
-            click.echo("diffcheck: interrupted while reading the case files; nothing was checked "
-                       "and no report was written", err=True)
-            sys.exit(caught.exit_status or INTERRUPTED)
-        for case_file in files:
-            for error in case_file.errors:
-                errors.print(f"diffcheck: error: {error}", markup=False, highlight=False)
-        selection = None
-        if shard:
-            from diffcheck.scale.shards import select
-            selection = select(files, shard, backends, settings=checking)
-            files = selection.files
-            if not quiet:
-                errors.print(f"shard {shard}: {len(selection.positions)} of the {selection.total} cases",
-                             markup=False, highlight=False)
-        if executor_name == "dask":
-            from diffcheck.scale.daskexecutor import DaskExecutor
-            executor = DaskExecutor(scheduler)   # connects now: an unreachable cluster fails before the work
-        total = sum(len(f.cases) for f in files)
-        # Plot data only for an HTML report, and only for the cases it draws.
-        profiles = plots if "html" in formats and report_dir and plots != "none" else False
-        result = _run_with_progress(files, backends, total, errors, quiet, profiles, executor, checking)
-        caught.hold()   # what finished is reported, whatever signal comes now
-        record = audit_record(result)
-        if selection:
-            record["shard"] = selection.record(result.cases, plots=bool(profiles))
-        elif settings.reproducible:
-            record = reproducible(record)   # committed reports: the same on every machine
-        _report(record, report_dir, formats, quiet, errors)
-        from diffcheck.reports.textreport import print_nothing_compared
-        print_nothing_compared(record, backends, errors)
-    if caught.exit_status or not result.complete:
-        sys.exit(caught.exit_status or INTERRUPTED)
-    status = record["summary"]["exit_status"]
-    sys.exit(0 if exit_zero and status == FOUND else status)
-
-
-def _first(*values):
-    """The first value given: the command line's, else the setting's."""
-    return next((v for v in values if v is not None), None)
-
-
-def _report(record, report_dir, formats, quiet, errors) -> None:
-
-    from diffcheck.reports.writer import write_reports
-    if not quiet:
-        from diffcheck.reports.textreport import print_audit
-        print_audit(record, _console(), load_errors=False)   # printed as they were met
-    if not report_dir:
-        if not quiet:
-            errors.print("no report written (--no-reports)", markup=False, highlight=False)
-        return
-    written = write_reports(record, report_dir, formats)
-    if not quiet:
-        errors.print(f"reports written to {report_dir}/: {', '.join(p.name for p in written)}",
-                     markup=False, highlight=False)
-
-
-def _run_with_progress(files, backends, total, console, quiet, profiles, executor=None, checking=None):
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    from diffcheck.documents.audit import DEFAULT_SETTINGS, run_audit
-    checking = checking or DEFAULT_SETTINGS
-    if quiet:
-        return run_audit(files, backends, profiles=profiles, executor=executor,
-                         settings=checking)
-    if not console.is_terminal:
-        # A log (CI) gets a line per case where a terminal gets a progress bar.
-        done = iter(range(1, total + 1))
-
-        def log(case, result):
-            outcome = f"{result.problems} problem{'s' if result.problems != 1 else ''}" \
-                if result.outcome == "finished" else result.outcome
-            console.print(f"[{next(done)}/{total}] {case.id}: {outcome}", markup=False, highlight=False)
-
-        return run_audit(files, backends, progress=log, profiles=profiles, executor=executor,
-                         settings=checking)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("checking cases", total=total)
-
-        def advance(case, result):
-            progress.update(task, advance=1, description=f"checking {case.name[:40]}")
-
-        return run_audit(files, backends, progress=advance, profiles=profiles, executor=executor,
-                         settings=checking)
+    from diffcheck.checking.config import load_settings
+    plan = plan_audit(load_settings(), backends=backends, report_dir=report_dir, no_reports=no_reports,
+                      formats=formats, plots=plots, allow_import=allow_import, executor_name=executor_name,
+                      scheduler=scheduler, jobs=jobs, timeout=timeout, memory_mb=memory_mb)
+    run_audit_command(plan, paths, shard, quiet, exit_zero)
 
 
 @main.command()
@@ -301,39 +180,27 @@ def fuzz(examples, seed, ops, max_leaves, scalars, kinks, backends, report_dir, 
     `diffcheck audit` reproduces."""
     from hypothesis.errors import InvalidArgument
 
-    from diffcheck.backends import BACKENDS
+    from diffcheck.reports.textreport import print_fuzz
+    from diffcheck.reports.writer import prepare_directory
     from diffcheck.testing.fuzz import parse_ops, run_fuzz, write_case_files
-    from diffcheck.testing.strategies import ARRAYS, SCALARS
+    from diffcheck.testing.strategies import ARRAYS, SCALARS, problems
 
-    for name in backends:
-        if name not in BACKENDS:
-            raise click.UsageError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
+    check_backend_names(backends)
     if len(set(backends)) == 1:
         raise click.UsageError(f"fuzz compares methods with each other, and only {backends[0]} was given: "
                                "name at least two with --backend, or none for all four")
     ops = parse_ops(ops)
     shapes = SCALARS if scalars else ARRAYS
     try:
-        from diffcheck.testing.strategies import problems
         problems(ops, max_leaves=max_leaves, shapes=shapes).validate()
     except InvalidArgument as err:
         raise click.UsageError(str(err)) from None
-    from diffcheck.reports.writer import prepare_directory
     prepare_directory(report_dir, create=False)   # fail before the work; created only for a failure
-    console = _console(stderr=True)
     run = dict(max_leaves=max_leaves, shapes=shapes, kink_heavy=kinks, backends=list(backends) or None)
     if quiet:
         result = run_fuzz(examples, seed, ops, **run)
     else:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=console, transient=True) as progress:
+        with progress_bar(console(stderr=True)) as progress:
             search = progress.add_task("checking examples", total=examples)
             shrink = progress.add_task("shrinking failures", total=None, visible=False)
 
@@ -344,8 +211,7 @@ def fuzz(examples, seed, ops, max_leaves, scalars, kinks, backends, report_dir, 
             result = run_fuzz(examples, seed, ops, progress=advance, **run)
     write_case_files(result, report_dir)
     if not quiet:
-        from diffcheck.reports.textreport import print_fuzz
-        print_fuzz(result, _console())
+        print_fuzz(result, console())
     sys.exit(result.exit_status)
 
 
@@ -374,30 +240,28 @@ def merge(reports, report_dir, formats, exit_zero, quiet):
     the reports of the whole audit; the exit status is the whole audit's."""
 
     from diffcheck.checking.config import load_settings
+    from diffcheck.reports.records import reproducible
+    from diffcheck.reports.textreport import print_audit
     from diffcheck.reports.writer import DEFAULT_FORMATS, write_reports
     from diffcheck.scale.merge import merge_files, report_formats
 
     settings = load_settings()
     report_dir = report_dir or settings.report_dir or DEFAULT_REPORT_DIR
     record = merge_files(reports)
-    errors = _console(stderr=True)
+    errors = console(stderr=True)
     chosen, note = report_formats(record, list(formats), settings.formats or list(DEFAULT_FORMATS))
     if note:
-        errors.print(f"diffcheck: {note}", markup=False, highlight=False)
+        say(errors, f"diffcheck: {note}")
     if settings.reproducible:
-        from diffcheck.reports.records import reproducible
         record = reproducible(record)   # after report_formats, which reads the shards' run records
     if not quiet:
-        from diffcheck.reports.textreport import print_audit
-        print_audit(record, _console())
+        print_audit(record, console())
     written = write_reports(record, report_dir, chosen)
     if not quiet:
-        errors.print(f"reports written to {report_dir}/: {', '.join(p.name for p in written)}",
-                     markup=False, highlight=False)
-    status = record["summary"]["exit_status"]
+        say(errors, f"reports written to {report_dir}/: {', '.join(p.name for p in written)}")
     if not record["complete"]:
         sys.exit(INTERRUPTED)
-    sys.exit(0 if exit_zero and status == FOUND else status)
+    sys.exit(exit_status(record["summary"]["exit_status"], exit_zero))
 
 
 @main.command()
@@ -419,7 +283,7 @@ def extract(documents, output):
     from diffcheck.reading.extract import to_case_file
     from diffcheck.reports.writer import write_atomic
 
-    errors = _console(stderr=True)
+    errors = console(stderr=True)
     many = len(documents) > 1
     if many and output:
         Path(output).mkdir(parents=True, exist_ok=True)
@@ -427,7 +291,7 @@ def extract(documents, output):
     for document in documents:
         extraction = read_claims(document)
         for problem in extraction.problems:
-            errors.print(f"diffcheck: {problem}", markup=False, highlight=False)
+            say(errors, f"diffcheck: {problem}")
             status = BAD_INPUT
         text = to_case_file(extraction)
         if output is None:

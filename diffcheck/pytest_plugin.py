@@ -36,6 +36,8 @@ import time
 
 import pytest
 
+from diffcheck.errors import DiffcheckError
+from diffcheck.reports.writer import ReportError, prepare_directory, write_reports
 from diffcheck.testing import assertions
 
 RECORDS_KEY = "diffcheck_tests"     # the key in xdist's workeroutput
@@ -67,7 +69,6 @@ def pytest_configure(config):
     report_formats(config)   # a misspelt format fails the run before the tests, not after
     directory = config.getoption("diffcheck_report")
     if directory and not hasattr(config, "workerinput"):
-        from diffcheck.reports.writer import ReportError, prepare_directory
         try:
             prepare_directory(directory)   # fail before the tests run, not after
         except ReportError as err:
@@ -189,7 +190,7 @@ class Recorder:
     def observe(self, result, provisional: bool) -> None:
         if provisional:
             return
-        from diffcheck.reports.records import check_record
+        from diffcheck.reports.records import check_record  # lazy: records imports NumPy
         item = self.current
         test_id = item.nodeid if item is not None else "(outside any test)"
         if test_id not in self.tests:
@@ -222,8 +223,6 @@ class Recorder:
             return
         directory = self.config.getoption("diffcheck_report")
         if directory:
-            from diffcheck.errors import DiffcheckError
-            from diffcheck.reports.writer import write_reports
             try:
                 self.written = write_reports(self.record(), directory, report_formats(self.config))
             except DiffcheckError as err:

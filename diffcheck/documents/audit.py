@@ -19,6 +19,8 @@ from diffcheck.documents import claims, draws, scenarios
 from diffcheck.reading.detect import is_document
 from diffcheck.documents.catalogue import Case, CaseFile, discover, load
 from diffcheck.documents.claims import CaseRun, Finding
+from diffcheck.documents.codecases import check_code_case
+from diffcheck.documents.plotdata import profile, wanted
 from diffcheck.errors import DiffcheckError
 from diffcheck.language.expr import variables
 
@@ -144,7 +146,6 @@ def check_case(case: Case, backends=None, profiles: bool = False,
     ``True`` for the default), also compute the data the HTML report plots for it."""
     started = time.perf_counter()
     if case.code is not None:
-        from diffcheck.documents.codecases import check_code_case
         return check_code_case(case, CaseResult(case), started, settings.allow_imports, settings.tolerances)
     run = CaseRun(case, backends, settings.tolerances)
     result = CaseResult(case)
@@ -164,7 +165,6 @@ def check_case(case: Case, backends=None, profiles: bool = False,
     draws.diagnose_draws(run, result.findings)
     result.checks, result.scenarios = run.checks, run.scenarios
     if profiles:
-        from diffcheck.documents.plotdata import profile, wanted
         if wanted(case.id, result, profiles):
             result.profile = profile(case, backends)
     result.seconds = time.perf_counter() - started

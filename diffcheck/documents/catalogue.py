@@ -312,48 +312,73 @@ _CLAIMED_FIELDS = ("claimed",)
 
 
 def _claim(case: Case, spec: dict, number: int) -> Claim:
+    """A claim of ``case`` with its expressions parsed and every field checked: a
+    one-line CaseFileError naming the field for the first that is wrong."""
     claim = Claim(spec["kind"], number, spec.get("where", case.where), spec.get("quote", case.quote),
                   spec.get("note", ""), spec, {})
-
-    def where(name):
-        return f"{claim.label}, field {name}"
-
-    for name in _EXPRESSION_FIELDS:
-        if name in spec:
-            claim.trees[name] = case.parse(spec[name], where(name))
-    for name in _LIST_FIELDS:
-        if name in spec and isinstance(spec[name], list):
-            claim.trees[name] = [case.parse(text, f"{where(name)} {i}")
-                                 for i, text in enumerate(spec[name], start=1)]
+    _parse_fields(case, claim, spec)
     for variable in (spec["wrt"],) if "wrt" in spec else ():
         if variable not in case.point:
-            raise CaseFileError(f"{case.locate(where('wrt'))}: {variable!r} is not a variable of the case")
+            raise CaseFileError(f"{_field(case, claim, 'wrt')}: {variable!r} is not a variable of the case")
     if "at" in spec:
-        claim.trees["at"] = _overridden(case.point, spec["at"], case.locate, where("at"))
+        claim.trees["at"] = _overridden(case.point, spec["at"], case.locate, _field_name(claim, "at"))
     for text, name in _claimed_texts(spec):
-        read_claimed(text, where=case.locate(where(name)))
-    if claim.kind == "accumulate":
-        calls = len(spec.get("calls", [None])) * spec.get("repeat", 1)
-        late = [n for n in spec.get("zero_after", []) if n > calls]
-        if late:
-            raise CaseFileError(f"{case.locate(where('zero_after'))}: call {late[0]} does not exist "
-                                f"(there are {calls})")
-        if len(spec.get("shown", [])) > calls:
-            raise CaseFileError(f"{case.locate(where('shown'))}: {len(spec['shown'])} values shown "
-                                f"for {calls} calls")
-    if claim.kind == "descent":
-        for variable in spec["parameters"]:
-            if variable not in case.point:
-                raise CaseFileError(f"{case.locate(where('parameters'))}: {variable!r} is not a "
-                                    "variable of the case")
-        read_claimed(str(spec["learning_rate"]), where=case.locate(where("learning_rate")))
-        for step in spec.get("shown", []):
-            for part in ("before", "grad", "after"):
-                for variable in step.get(part, {}):
-                    if variable not in spec["parameters"]:
-                        raise CaseFileError(f"{case.locate(where('shown'))}: step {step['step']} "
-                                            f"{part} names {variable!r}, not a parameter")
+        read_claimed(text, where=_field(case, claim, name))
+    if claim.kind in _KIND_CHECKS:
+        _KIND_CHECKS[claim.kind](case, claim, spec)
     return claim
+
+
+def _field_name(claim: Claim, name: str) -> str:
+    return f"{claim.label}, field {name}"
+
+
+def _field(case: Case, claim: Claim, name: str) -> str:
+    """Where a field of a claim is, for an error message: file, case, claim, field."""
+    return case.locate(_field_name(claim, name))
+
+
+def _parse_fields(case: Case, claim: Claim, spec: dict) -> None:
+    """The claim's expressions and lists of expressions, parsed into ``claim.trees``."""
+    for name in _EXPRESSION_FIELDS:
+        if name in spec:
+            claim.trees[name] = case.parse(spec[name], _field_name(claim, name))
+    for name in _LIST_FIELDS:
+        if name in spec and isinstance(spec[name], list):
+            claim.trees[name] = [case.parse(text, f"{_field_name(claim, name)} {i}")
+                                 for i, text in enumerate(spec[name], start=1)]
+
+
+def _check_accumulate(case: Case, claim: Claim, spec: dict) -> None:
+    """Calls named in ``zero_after`` and values ``shown`` must exist."""
+    calls = len(spec.get("calls", [None])) * spec.get("repeat", 1)
+    late = [n for n in spec.get("zero_after", []) if n > calls]
+    if late:
+        raise CaseFileError(f"{_field(case, claim, 'zero_after')}: call {late[0]} does not exist "
+                            f"(there are {calls})")
+    if len(spec.get("shown", [])) > calls:
+        raise CaseFileError(f"{_field(case, claim, 'shown')}: {len(spec['shown'])} values shown "
+                            f"for {calls} calls")
+
+
+def _check_descent(case: Case, claim: Claim, spec: dict) -> None:
+    """Parameters must be variables of the case, the learning rate a number, and the
+    steps shown must name parameters only."""
+    for variable in spec["parameters"]:
+        if variable not in case.point:
+            raise CaseFileError(f"{_field(case, claim, 'parameters')}: {variable!r} is not a "
+                                "variable of the case")
+    read_claimed(str(spec["learning_rate"]), where=_field(case, claim, "learning_rate"))
+    for step in spec.get("shown", []):
+        for part in ("before", "grad", "after"):
+            for variable in step.get(part, {}):
+                if variable not in spec["parameters"]:
+                    raise CaseFileError(f"{_field(case, claim, 'shown')}: step {step['step']} "
+                                        f"{part} names {variable!r}, not a parameter")
+
+
+#: Checks particular to a kind of claim, after the fields every kind shares.
+_KIND_CHECKS = {"accumulate": _check_accumulate, "descent": _check_descent}
 
 
 def _claimed_texts(spec: dict):

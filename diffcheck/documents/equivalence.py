@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from diffcheck.backends.symbolic import MAX_SCALAR_OPS
 from diffcheck.backends.sympy_lowering import (
     compile_formulas,
     exact_rational,
@@ -75,9 +76,7 @@ class Verdict:
 def precise_value(tree: Expr, point) -> np.ndarray:
     """An expression's value computed exactly by SymPy and rounded at 30 digits;
     float64 when the exact computation is too large."""
-    import sympy as sp
-
-    from diffcheck.backends.symbolic import MAX_SCALAR_OPS
+    import sympy as sp  # lazy (see compare)
     if sum(np.size(v) for v in point.values()) > MAX_SCALAR_OPS // 100:
         return np.asarray(evaluate(tree, point), dtype=float)
     exact = {name: _exact_array(sp, value) for name, value in point.items()}
@@ -122,8 +121,7 @@ def _points(case, claim, formula, target_tree, label):
 
 def compare(case, claim, target, formula: Expr) -> Verdict:
     """Whether ``formula`` equals ``target`` (a :class:`Derivative` or :class:`Value`)."""
-    import mpmath
-    import sympy as sp
+    import sympy as sp  # lazy, as everywhere SymPy is used: importing it is slow
 
     symbols = {name: symbol_array(sp, name, value.shape) for name, value in case.point.items()}
     truth = target.sympy(sp, symbols)
@@ -137,44 +135,70 @@ def compare(case, claim, target, formula: Expr) -> Verdict:
 
     proof, reason = _prove(sp, truth, claimed)
     arguments = [s for name in symbols for s in np.ravel(symbols[name])]
-    size = truth.size
-    flat = compile_formulas(sp, arguments, [*np.ravel(truth), *np.ravel(claimed)], "mpmath")
+    both_sides = compile_formulas(sp, arguments, [*np.ravel(truth), *np.ravel(claimed)], "mpmath")
+    points = _points(case, claim, formula, target.tree, to_text(formula))
+    sampled = _sample(case, points, list(symbols), both_sides, truth.shape)
+    if proof == "symbolic":
+        return Verdict("confirmed", proof="symbolic", points_checked=sampled.checked)
+    return _numeric_verdict(sampled, reason, scalar_claim)
 
-    def function(*values):
-        both = flat(*values)
-        return both[:size], both[size:]
 
-    target_tree = getattr(target, "tree")
-    claimed_rows, true_rows, counterexample, checked, points = [], [], None, 0, []
+@dataclass
+class _Sampled:
+    """Both sides at the points where both are finite, and the first point where
+    they differ beyond the tolerance (None: nowhere)."""
+    claimed_rows: list = field(default_factory=list)
+    true_rows: list = field(default_factory=list)
+    points: list = field(default_factory=list)
+    counterexample: dict | None = None
+
+    @property
+    def checked(self) -> int:
+        return len(self.points)
+
+
+def _sample(case, points, names, both_sides, shape) -> _Sampled:
+    """Both sides evaluated at ``DIGITS`` digits at each point; ``both_sides`` returns
+    the true entries, then the claimed ones."""
+    import mpmath  # lazy, with SymPy (see compare)
+    size = int(np.prod(shape, dtype=int))
+    sampled = _Sampled()
     with mpmath.workdps(DIGITS):
-        for point in _points(case, claim, formula, target_tree, to_text(formula)):
-            values = [mpmath.mpf(float(v)) for name in symbols for v in np.ravel(point[name])]
+        for point in points:
+            values = [mpmath.mpf(float(v)) for name in names for v in np.ravel(point[name])]
             try:
-                true_side, claimed_side = function(*values)
+                both = both_sides(*values)
             except (ZeroDivisionError, ValueError, OverflowError, TypeError):
                 continue
-            t = np.array([to_float(v) for v in true_side]).reshape(truth.shape)
-            c = np.array([to_float(v) for v in claimed_side]).reshape(truth.shape)
+            t = np.array([to_float(v) for v in both[:size]]).reshape(shape)
+            c = np.array([to_float(v) for v in both[size:]]).reshape(shape)
             if not (np.all(np.isfinite(t)) and np.all(np.isfinite(c))):
                 continue
-            checked += 1
-            points.append(point)
-            claimed_rows.append(c)
-            true_rows.append(t)
+            sampled.points.append(point)
+            sampled.claimed_rows.append(c)
+            sampled.true_rows.append(t)
             tolerance = RELATIVE * (np.abs(t) + np.max(np.abs(t), initial=0.0)) + 1e-300
-            if counterexample is None and np.any(np.abs(c - t) > tolerance):
-                worst = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(c - t)), t.shape))
-                counterexample = {"point": {n: v.tolist() for n, v in point.items()}, "entry": list(worst),
-                                  "claimed_value": float(c[worst]), "true_value": float(t[worst]), "true": t,
-                                  "text": _counter_text(case, point, worst, c, t)}
-    if proof == "symbolic":
-        return Verdict("confirmed", proof="symbolic", points_checked=checked)
-    if counterexample is not None:
-        rows = np.array(claimed_rows), np.array(true_rows)
-        return Verdict("refuted", reason=counterexample.pop("text"), points_checked=checked,
-                       counterexample=counterexample, claimed_values=rows[0], true_values=rows[1],
+            if sampled.counterexample is None and np.any(np.abs(c - t) > tolerance):
+                sampled.counterexample = _counterexample(case, point, c, t)
+    return sampled
+
+
+def _counterexample(case, point, c, t) -> dict:
+    worst = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(c - t)), t.shape))
+    return {"point": {n: v.tolist() for n, v in point.items()}, "entry": list(worst),
+            "claimed_value": float(c[worst]), "true_value": float(t[worst]), "true": t,
+            "text": _counter_text(case, point, worst, c, t)}
+
+
+def _numeric_verdict(sampled: _Sampled, reason: str, scalar_claim: bool) -> Verdict:
+    """Refuted by a counterexample; confirmed by agreement at enough points; else undecided."""
+    checked = sampled.checked
+    if sampled.counterexample is not None:
+        rows = np.array(sampled.claimed_rows), np.array(sampled.true_rows)
+        return Verdict("refuted", reason=sampled.counterexample.pop("text"), points_checked=checked,
+                       counterexample=sampled.counterexample, claimed_values=rows[0], true_values=rows[1],
                        tolerances=np.maximum(np.abs(rows[1]) * 1e-9, 1e-12), scalar_claim=scalar_claim,
-                       points=points)
+                       points=sampled.points)
     if checked == 0:
         return Verdict("undecided", reason="no point was found where both sides are finite")
     if checked < SPOT_POINTS // 2:

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from diffcheck.errors import ShapeError
 from diffcheck.language.op import apply_batched
 
 
@@ -235,7 +236,6 @@ def apply_numpy(node: Apply, args: list, batch: bool = False) -> np.ndarray:
             return np.asarray(apply_batched(node.op, args, node.params))
         return np.asarray(node.op.numpy(*args, **node.params))
     except (ValueError, IndexError, np.exceptions.AxisError) as err:
-        from diffcheck.errors import ShapeError
         shapes = " and ".join(str(np.shape(a)) for a in args)
         raise ShapeError(f"{node.op.name}: cannot combine shapes {shapes} ({err})",
                          column=node.column) from None

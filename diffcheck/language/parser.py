@@ -20,7 +20,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from diffcheck.errors import ExpressionError, ShapeError
-from diffcheck.language.expr import Apply, Const, Var
+from diffcheck.language.expr import Apply, Const, Var, apply_numpy, fold, postorder
 from diffcheck.language.op import Op
 from diffcheck.language.ops import CONSTANTS, OPS
 
@@ -328,12 +328,10 @@ class _Builder:
 
 
 def _has_variable(node) -> bool:
-    from diffcheck.language.expr import postorder
     return any(isinstance(n, Var) for n in postorder(node))
 
 
 def _constant_value(node) -> np.ndarray:
-    from diffcheck.language.expr import apply_numpy, fold
     return fold(node, lambda leaf: leaf.value, apply_numpy)
 
 

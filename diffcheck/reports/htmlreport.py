@@ -25,6 +25,7 @@ import re
 import jinja2
 
 from diffcheck.reports.mdreport import failed_test_row
+from diffcheck.reports.records import wording
 
 FILENAME = "diffcheck-audit.html"
 TEMPLATE = "report.html.j2"
@@ -47,7 +48,6 @@ STYLES = {"symbolic": dict(color="#222222", linewidth=2.4, linestyle="-"),
 
 def render(record: dict) -> str:
     """The page for an audit record (:func:`diffcheck.reports.records.audit_record`)."""
-    from diffcheck.reports.records import wording
     cases = record["cases"]
     context = {
         "record": record,

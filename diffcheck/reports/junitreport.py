@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from diffcheck.reports.records import wording
+
 FILENAME = "diffcheck-audit-junit.xml"
 _FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -31,8 +33,15 @@ def _fail(testcase, tag: str, message: str, details: str) -> None:
     element.text = clean(details)
 
 
+#: Positions in a suite's tally.
+TESTS, FAILURES, ERRORS, SKIPPED = range(4)
+#: The element a finding of each status adds to its test case (confirmed: none).
+_FINDING_TAGS = {"refuted": ("failure", FAILURES), "error": ("error", ERRORS)}
+
+
 def render(record: dict) -> str:
-    from diffcheck.reports.records import wording
+    """The report: a ``<testsuite>`` per document (and one for case files that could
+    not be read), each with its tests, failures, errors and skipped counted."""
     root = ET.Element("testsuites", name=wording(record)["title"])
     by_document: dict[str, ET.Element] = {}
     counts: dict[str, list[int]] = {}
@@ -41,45 +50,7 @@ def render(record: dict) -> str:
         if document not in by_document:
             by_document[document] = ET.SubElement(root, "testsuite", name=clean(document))
             counts[document] = [0, 0, 0, 0]   # tests, failures, errors, skipped
-        suite, tally = by_document[document], counts[document]
-        classname = case["id"]
-        if "unfinished" in case:
-            tally[0] += 1
-            tally[2] += 1
-            unfinished = case["unfinished"]
-            _fail(_case(suite, classname, "the case, checked to the end"), "error",
-                  f"{unfinished['outcome']}: {unfinished['reason']}", unfinished["reason"])
-        for f in case["findings"]:
-            tally[0] += 1
-            testcase = _case(suite, classname, f"claim {f['claim']} ({f['kind']}): {f['subject']}")
-            details = (f"claimed: {f['claimed']}\ntrue: {f['true']}\ntolerance: {f['tolerance']}\n"
-                       f"where: {f['where']}\nquote: {f['quote']}\n"
-                       + "".join(f"diagnosis ({d['kind']}): {d['explanation']}; {d['evidence']}\n"
-                                 for d in f["diagnoses"]))
-            if f["status"] == "refuted":
-                tally[1] += 1
-                _fail(testcase, "failure", f["message"], details)
-            elif f["status"] == "error":
-                tally[2] += 1
-                _fail(testcase, "error", f["message"], details)
-            elif f["status"] == "undecided":
-                tally[3] += 1
-                ET.SubElement(testcase, "skipped", message=clean(f["message"]))
-        for number, c in enumerate(case["checks"], start=1):
-            tally[0] += 1
-            testcase = _case(suite, classname, f"cross-check {number}: gradient of {c['expression']}")
-            if c["verdict"] in ("discrepancy", "error"):
-                tally[1 if c["verdict"] == "discrepancy" else 2] += 1
-                numbers = "\n".join(f"{d['backend']} d/d{d['variable']}{d['index']}: {d['value']} vs "
-                                    f"{d['reference_backend']} {d['reference']} (tolerance {d['tolerance']})"
-                                    for d in c["discrepancies"])
-                _fail(testcase, "failure" if c["verdict"] == "discrepancy" else "error", c["reason"], numbers)
-        for s in case["scenarios"]:
-            tally[0] += 1
-            testcase = _case(suite, classname, f"claim {s['claim']} ({s['kind']}) run by each method")
-            if s["verdict"] in ("discrepancy", "error"):
-                tally[1 if s["verdict"] == "discrepancy" else 2] += 1
-                _fail(testcase, "failure" if s["verdict"] == "discrepancy" else "error", s["reason"], s["reason"])
+        _add_case(by_document[document], counts[document], case)
     if record["load_errors"]:
         suite = ET.SubElement(root, "testsuite", name="case files")
         counts["case files"] = [len(record["load_errors"]), 0, len(record["load_errors"]), 0]
@@ -94,3 +65,54 @@ def render(record: dict) -> str:
         suite.set("skipped", str(skipped))
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _add_case(suite, tally: list[int], case: dict) -> None:
+    """The test cases of one case, counted in its document's ``tally``."""
+    classname = case["id"]
+    if "unfinished" in case:
+        tally[TESTS] += 1
+        tally[ERRORS] += 1
+        unfinished = case["unfinished"]
+        _fail(_case(suite, classname, "the case, checked to the end"), "error",
+              f"{unfinished['outcome']}: {unfinished['reason']}", unfinished["reason"])
+    for f in case["findings"]:
+        _add_finding(suite, tally, classname, f)
+    for number, c in enumerate(case["checks"], start=1):
+        tally[TESTS] += 1
+        testcase = _case(suite, classname, f"cross-check {number}: gradient of {c['expression']}")
+        if c["verdict"] in ("discrepancy", "error"):
+            numbers = "\n".join(f"{d['backend']} d/d{d['variable']}{d['index']}: {d['value']} vs "
+                                f"{d['reference_backend']} {d['reference']} (tolerance {d['tolerance']})"
+                                for d in c["discrepancies"])
+            _fail_verdict(testcase, tally, c["verdict"], c["reason"], numbers)
+    for s in case["scenarios"]:
+        tally[TESTS] += 1
+        testcase = _case(suite, classname, f"claim {s['claim']} ({s['kind']}) run by each method")
+        if s["verdict"] in ("discrepancy", "error"):
+            _fail_verdict(testcase, tally, s["verdict"], s["reason"], s["reason"])
+
+
+def _add_finding(suite, tally: list[int], classname: str, f: dict) -> None:
+    """A claim's test case: a failure when refuted, an error when it could not be
+    checked, skipped when undecided."""
+    tally[TESTS] += 1
+    testcase = _case(suite, classname, f"claim {f['claim']} ({f['kind']}): {f['subject']}")
+    if f["status"] in _FINDING_TAGS:
+        tag, position = _FINDING_TAGS[f["status"]]
+        tally[position] += 1
+        details = (f"claimed: {f['claimed']}\ntrue: {f['true']}\ntolerance: {f['tolerance']}\n"
+                   f"where: {f['where']}\nquote: {f['quote']}\n"
+                   + "".join(f"diagnosis ({d['kind']}): {d['explanation']}; {d['evidence']}\n"
+                             for d in f["diagnoses"]))
+        _fail(testcase, tag, f["message"], details)
+    elif f["status"] == "undecided":
+        tally[SKIPPED] += 1
+        ET.SubElement(testcase, "skipped", message=clean(f["message"]))
+
+
+def _fail_verdict(testcase, tally: list[int], verdict: str, message: str, details: str) -> None:
+    """A discrepancy is a failure, an error (a method that failed) an error."""
+    tag, position = ("failure", FAILURES) if verdict == "discrepancy" else ("error", ERRORS)
+    tally[position] += 1
+    _fail(testcase, tag, message, details)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 
 from diffcheck.reports.junitreport import clean
+from diffcheck.reports.records import wording
 
 FILENAME = "diffcheck-audit.md"
 PROBLEM_STATUSES = ("refuted", "error", "undecided")
@@ -96,14 +97,24 @@ def problems(record: dict) -> list[dict]:
 
 
 def render(record: dict) -> str:
-    from diffcheck.reports.records import wording
+    """The Markdown report: a summary paragraph, then the sections that have anything
+    to say (unread case files and passages, findings, confirmed claims)."""
     words = wording(record)
-    summary = record["summary"]
-    claims = summary["claims"]
     out = [f"# {words['title']}", ""]
     if not record["complete"]:
         out += ["> **Incomplete**: the audit was interrupted; this report covers the cases finished.", ""]
-    out += [
+    out += [_summary(record["summary"], words), ""]
+    out += _load_errors(record) + _unread(record) + _findings(problems(record), words)
+    if words["claims"]:
+        out += _confirmed(record)
+    return "\n".join(out)
+
+
+def _summary(summary: dict, words: dict) -> str:
+    """One paragraph: documents and cases, claims by status, cross-checks, scenarios
+    and the cases not checked to the end."""
+    claims = summary["claims"]
+    return (
         f"{plural(summary['documents'], words['document'])}, {plural(summary['cases'], words['case'])}. "
         + (f"Claims: **{claims.get('refuted', 0)} wrong**, {claims.get('confirmed', 0)} confirmed, "
            f"{claims.get('undecided', 0)} undecided, {claims.get('error', 0)} could not be checked. "
@@ -113,54 +124,63 @@ def render(record: dict) -> str:
         + (". Scenarios: " + ", ".join(f"{n} {k}" for k, n in summary["scenarios"].items())
            if summary["scenarios"] else "") + "."
         + (" Not checked to the end: **" + ", ".join(f"{n} {k}" for k, n in summary["unfinished"].items())
-           + "**." if summary.get("unfinished") else ""),
-        "",
-    ]
-    if record["load_errors"]:
-        out += ["## Case files that could not be read", ""]
-        out += [f"- {cell(e)}" for e in record["load_errors"]] + [""]
+           + "**." if summary.get("unfinished") else ""))
 
-    if record.get("unread"):
-        out += ["## Passages not checked", "",
-                "Passages of the documents that look like claims but that the readers could not check.", "",
-                "| document | where | passage | why not |", "|---|---|---|---|"]
-        out += [f"| {cell(u['document'])} | {cell(u['where'])} | {cell(_short(u['quote']))} | {cell(u['reason'])} |"
-                for u in record["unread"]] + [""]
 
-    rows = problems(record)
-    out += ["## Findings", ""]
+def _load_errors(record: dict) -> list[str]:
+    if not record["load_errors"]:
+        return []
+    return ["## Case files that could not be read", ""] + [f"- {cell(e)}" for e in record["load_errors"]] + [""]
+
+
+def _unread(record: dict) -> list[str]:
+    if not record.get("unread"):
+        return []
+    return ["## Passages not checked", "",
+            "Passages of the documents that look like claims but that the readers could not check.", "",
+            "| document | where | passage | why not |", "|---|---|---|---|"] + [
+        f"| {cell(u['document'])} | {cell(u['where'])} | {cell(_short(u['quote']))} | {cell(u['reason'])} |"
+        for u in record["unread"]] + [""]
+
+
+def _findings(rows: list[dict], words: dict) -> list[str]:
+    """A table with a line per finding, then the evidence for each, folded."""
+    out = ["## Findings", ""]
     if not rows:
-        out += [("Every claim checked is right and the methods agree." if words["claims"] else
-                 "Every check agrees and every test that made one passed."), ""]
-    else:
-        out += ["| # | document | where | what | claimed | true | diagnosis |",
-                "|---|---|---|---|---|---|---|"]
-        for number, row in enumerate(rows, start=1):
-            case = row["case"]
-            out.append(f"| {number} | {cell(case['document'])} | {cell(row['where'])} | "
-                       f"{cell(row['what'])} ({cell(row['status'])}) | {cell(_short(row['claimed']))} | "
-                       f"{cell(row['true'])} | {cell(row['diagnosis'])} |")
-        out += ["", "<details><summary>Evidence for each finding</summary>", ""]
-        for number, row in enumerate(rows, start=1):
-            f = row["finding"]
-            out.append(f"{number}. **{cell(row['case']['id'])}**: {cell(f['message'] if f else row['diagnosis'])}")
-            if f:
-                for d in f["diagnoses"]:
-                    if d["evidence"]:
-                        out.append(f"   - {cell(d['kind'])}: {cell(_short(d['evidence'], 300))}")
-                if f["quote"]:
-                    out.append(f"   - quoted: \u201c{cell(f['quote'])}\u201d")
-                if f["note"]:
-                    out.append(f"   - catalogue note: {cell(f['note'])}")
-        out += ["", "</details>", ""]
+        return out + [("Every claim checked is right and the methods agree." if words["claims"] else
+                       "Every check agrees and every test that made one passed."), ""]
+    out += ["| # | document | where | what | claimed | true | diagnosis |",
+            "|---|---|---|---|---|---|---|"]
+    for number, row in enumerate(rows, start=1):
+        case = row["case"]
+        out.append(f"| {number} | {cell(case['document'])} | {cell(row['where'])} | "
+                   f"{cell(row['what'])} ({cell(row['status'])}) | {cell(_short(row['claimed']))} | "
+                   f"{cell(row['true'])} | {cell(row['diagnosis'])} |")
+    out += ["", "<details><summary>Evidence for each finding</summary>", ""]
+    for number, row in enumerate(rows, start=1):
+        f = row["finding"]
+        out.append(f"{number}. **{cell(row['case']['id'])}**: {cell(f['message'] if f else row['diagnosis'])}")
+        if f:
+            out += _evidence(f)
+    return out + ["", "</details>", ""]
 
-    if not words["claims"]:
-        return "\n".join(out)
-    out += ["<details><summary>Claims confirmed</summary>", ""]
+
+def _evidence(finding: dict) -> list[str]:
+    """The sub-items under one finding: each diagnosis's evidence, the quote, the note."""
+    out = [f"   - {cell(d['kind'])}: {cell(_short(d['evidence'], 300))}"
+           for d in finding["diagnoses"] if d["evidence"]]
+    if finding["quote"]:
+        out.append(f"   - quoted: \u201c{cell(finding['quote'])}\u201d")
+    if finding["note"]:
+        out.append(f"   - catalogue note: {cell(finding['note'])}")
+    return out
+
+
+def _confirmed(record: dict) -> list[str]:
+    out = ["<details><summary>Claims confirmed</summary>", ""]
     for case in record["cases"]:
         confirmed = [f for f in case["findings"] if f["status"] == "confirmed"]
         if confirmed:
             out.append(f"- **{cell(case['id'])}** ({cell(case['where'])}): "
                        + "; ".join(cell(f["subject"]) for f in confirmed))
-    out += ["", "</details>", ""]
-    return "\n".join(out)
+    return out + ["", "</details>", ""]

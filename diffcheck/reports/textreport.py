@@ -8,6 +8,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from diffcheck.reports.mdreport import problems
+from diffcheck.reports.records import nothing_compared
+
 VERDICT_STYLE = {"agree": "bold green", "discrepancy": "bold red", "nondifferentiable": "bold yellow",
                  "outside_domain": "bold yellow", "inconclusive": "bold yellow", "unsupported": "bold magenta", "error": "bold red"}
 MAX_ROWS = 12
@@ -94,8 +97,6 @@ def print_audit(record: dict, console: Console | None = None, limit: int = 40,
     """The audit in a terminal: a table per document, then the findings, one line
     each.  ``load_errors=False`` leaves out the case files that could not be read
     (the audit printed each as it met it)."""
-    from diffcheck.reports.mdreport import problems
-
     console = console or Console()
     if not record["cases"]:
         console.print("diffcheck audit: no case was checked", style="bold yellow", highlight=False)
@@ -154,7 +155,6 @@ def _document_table(record: dict) -> Table:
 
 def print_nothing_compared(record: dict, backends, console: Console) -> None:
     """A line saying so when no cross-check compared two methods (the exit status is 2)."""
-    from diffcheck.reports.records import nothing_compared
     if nothing_compared(record["summary"]["cross_checks"]):
         asked = f"only {', '.join(backends)} {'was' if len(backends) == 1 else 'were'} asked" \
             if backends else "no two methods could differentiate any case"

@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 
 from diffcheck.errors import DiffcheckError
+from diffcheck.reports.jsonreport import schema
 from diffcheck.reports.records import report_record
 
 
@@ -34,7 +35,6 @@ def read_shard_report(path: str | Path) -> dict:
     """One shard's JSON report, validated; a :class:`MergeError` naming the file otherwise."""
     import jsonschema
 
-    from diffcheck.reports.jsonreport import schema
     shown = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")

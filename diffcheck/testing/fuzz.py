@@ -30,7 +30,9 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
+from diffcheck.checking.batch import check_points
 from diffcheck.checking.harness import DISCREPANCY, ERROR, CheckResult
+from diffcheck.reports.writer import prepare_directory, write_atomic
 from diffcheck.testing.strategies import ARRAYS, SCALARS, Drawn, problems
 
 
@@ -103,7 +105,6 @@ def check_one(drawn: Drawn, backends=None) -> tuple[str, str, Optional[tuple], b
     """(verdict, reason, failure kind, whether the point is on a kink) of one drawn
     problem.  An exception out of the check itself is a failure of kind
     ("exception", its type)."""
-    from diffcheck.checking.batch import check_points
     try:
         result = check_points(drawn.expr, [drawn.point], backends=backends)[0]
     except Exception as err:  # noqa: BLE001 - a crash of the harness is itself a finding
@@ -219,7 +220,6 @@ def case_file_text(failure: Failure, number: int, result: FuzzResult) -> str:
 def write_case_files(result: FuzzResult, directory: Path | str) -> list[Path]:
     """Write each failure's case file into ``directory``; returns the paths.  With
     no failure, nothing is written and the directory is not created."""
-    from diffcheck.reports.writer import prepare_directory, write_atomic
     if not result.failures:
         return []
     path = prepare_directory(directory)

@@ -45,6 +45,7 @@ from diffcheck.language.expr import Apply, Const, Expr, Var, fold, to_text
 from diffcheck.language.expr import variables as used_variables
 from diffcheck.language.op import Op
 from diffcheck.language.ops import OPS, UNIQUE_OPS
+from diffcheck.language.parser import check_identifier
 
 #: Shapes a variable may take: scalars only, or also a vector and a matrix whose
 #: sizes let matmul, transpose and reductions along an axis combine them.
@@ -117,7 +118,6 @@ def _op_records(ops: Optional[Iterable]) -> list[Op]:
 
 
 def _check_variables(variables: Sequence[str]) -> list[str]:
-    from diffcheck.language.parser import check_identifier
     names = list(variables)
     if not names or isinstance(variables, str):
         raise InvalidArgument(f"variables must be a non-empty list of names, got {variables!r}")

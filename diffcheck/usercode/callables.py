@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from diffcheck.backends import BACKENDS
 from diffcheck.backends.numeric import INITIAL_STEP
+from diffcheck.checking.harness import make_problem
 from diffcheck.checking.tolerances import DEFAULT_TOLERANCES, Tolerances
 from diffcheck.errors import CallableError, DiffcheckError, GradientMismatch
 from diffcheck.usercode.entries import (
@@ -46,6 +48,7 @@ from diffcheck.usercode.probes import (
     signs,
 )
 from diffcheck.usercode.verdict import CallableCheck, Method, Mismatch, classify  # noqa: F401 - public here
+from diffcheck.usercode.wrappers import ArrayCode, TorchCode
 from diffcheck.vocabulary import (
     AGREE,
     DISCREPANCY,
@@ -107,7 +110,6 @@ def check(fn, *inputs, eps: float | None = None, atol: float | None = None, rtol
     """
     options = options_of(eps, atol, rtol, probes, mode, directions, seed, tolerances=tolerances)
     options.locate = locate
-    from diffcheck.usercode.wrappers import TorchCode
     code = TorchCode(fn, inputs, wrt, names)
     candidates = [Candidate(AUTOGRAD, vjp=code.autograd_vjp, float64=False)]
     if forward:
@@ -141,11 +143,9 @@ def check_gradient_fn(f, grad_f, *inputs, wrt=None, names=None, eps: float | Non
     import sys
     torch = sys.modules.get("torch")
     if torch is not None and any(isinstance(v, torch.Tensor) for v in inputs):
-        from diffcheck.usercode.wrappers import TorchCode
         code = TorchCode(f, inputs, wrt, names)
         extra = [Candidate(AUTOGRAD, vjp=code.autograd_vjp, float64=False)]
     else:
-        from diffcheck.usercode.wrappers import ArrayCode
         code = ArrayCode(f, inputs, wrt, names)
         extra = []
     hand = HandWritten(code, grad_f)
@@ -322,8 +322,6 @@ def _grad_output_scaling(candidates, unit, n, settings) -> list[Comparison]:
 
 def _symbolic(code, expression, subject):
     """The symbolic backend's gradient of ``expression`` at the inputs, as reference values."""
-    from diffcheck.backends import BACKENDS
-    from diffcheck.checking.harness import make_problem
     if subject.out0.size != 1:
         return Method(SYMBOLIC, UNSUPPORTED, "the expression must describe a scalar-valued fn")
     point = {code.names[p]: np.asarray(code.inputs[p].detach().double().cpu().numpy())

@@ -15,6 +15,11 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
+from diffcheck.backends import Gradient
+from diffcheck.backends.symbolic import SymbolicBackend
+from diffcheck.backends.sympy_lowering import compile_formulas, to_float
+from diffcheck.backends.torch_backend import lower
+from diffcheck.checking.harness import make_problem, normalise_point
 from diffcheck.errors import CallableError
 from diffcheck.usercode.callables import audit, options_of
 from diffcheck.usercode.verdict import CallableCheck, Method
@@ -94,8 +99,6 @@ def check_expr_hessian(expr: str, at: Mapping, wrt: Iterable[str] | None = None,
     finite differences of its gradient, entry by entry."""
     import torch
 
-    from diffcheck.backends.torch_backend import lower
-    from diffcheck.checking.harness import make_problem, normalise_point
     point = normalise_point(at)
     problem = make_problem(expr, point, wrt)
     names = list(problem.wrt)
@@ -114,9 +117,6 @@ def check_expr_hessian(expr: str, at: Mapping, wrt: Iterable[str] | None = None,
 
 def _symbolic_hessian(problem, point):
     """The Hessian (and its evaluation error bound) over the flat ``wrt`` entries."""
-    from diffcheck.backends import Gradient
-    from diffcheck.backends.symbolic import SymbolicBackend
-    from diffcheck.backends.sympy_lowering import compile_formulas, to_float
     compiled = SymbolicBackend().compile(problem, point)
     if isinstance(compiled, Gradient):
         return Method("symbolic", "unsupported", compiled.reason)
