@@ -12,7 +12,7 @@ on the latest case whose variables cover it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from diffcheck.errors import DiffcheckError
 from diffcheck.checking.precision import claimed as read_claimed
 from diffcheck.reading.document import Unread
 from diffcheck.reading.code.claims import Builder, claimed_text, where_of
+from diffcheck.reading.code.descents import _at_zero, _descents, _problem, _root_name
 from diffcheck.reading.code.values import Leaf, Renderer, leaves, strip
 
 
@@ -44,52 +45,11 @@ class Observation:
 FLOAT32_NOTE = "printed with more digits than float32 holds; its last digits are rounding of float32"
 
 
-@dataclass
-class Descent:
-    parameters: list
-    loss: tuple                 # the loss tree at version 0
-    text: str                   # the loss rendered (versions do not show)
-    case: int
-    claim: dict
-    shown: dict = field(default_factory=dict)   # step -> shown table
-
-
-class _Place:
-    """Where a case starts when no event says so (a gradient step's line)."""
-
-    def __init__(self, location, cell, quote):
-        self.location, self.cell, self.quote = location, cell, quote
-
-
 def assemble(interp, matches, expected_error=lambda event: False) -> tuple[list[dict], list[Unread]]:
     """Cases and unread passages; `expected_error(event)` says whether the document
     shows or announces the error a `runs` event found (then it is no claim)."""
     builder = Builder()
-    observations: list[Observation] = []
-    for event in interp.events:
-        if event.kind == "runs" and expected_error(event):
-            builder.unread.append(Unread(event.location, event.quote, "the code stops with an error the "
-                                         f"document shows or announces: {event.message}"))
-        elif event.kind == "runs":
-            builder.runs_case(event)
-        elif event.kind == "unread":
-            builder.unread.append(Unread(event.location, event.quote, event.message))
-        elif event.kind == "print" and id(event) in matches:
-            matched = matches[id(event)]
-            for part, text in zip(event.parts, matched.texts):
-                if text is None or part.kind == "text":
-                    continue
-                if part.kind == "unknown":
-                    builder.unread.append(Unread(event.location, event.quote, part.reason))
-                    continue
-                if part.kind == "opaque":
-                    continue
-                claimed = claimed_text(text)
-                if claimed is None:
-                    builder.unread.append(Unread(event.location, event.quote,
-                                                 f"the printed text {text.strip()[:60]!r} is not a number"))
-                    continue
-                observations.append(Observation(part, claimed, event, matched.review))
+    observations = _observations(interp, matches, expected_error, builder)
     observations = [o for o in observations if not _reads_random_leaf(o)]
     descents = _descents(interp, builder)
     by_leaf = {leaf: d for d in descents for leaf in d.parameters}
@@ -110,14 +70,54 @@ def assemble(interp, matches, expected_error=lambda event: False) -> tuple[list[
         if obs.part.kind == "value" and obs.part.val.gradient_of is None:
             _value(builder, obs, by_leaf, descents)
     for descent in descents:
-        shown = [descent.shown[s] for s in sorted(descent.shown)]
-        if shown:
-            descent.claim["shown"] = shown
-            last = max(s["step"] for s in shown if set(s) & {"loss", "grad"}) if any(
-                set(s) & {"loss", "grad"} for s in shown) else -1
-            descent.claim["steps"] = max(descent.claim["steps"], last + 1)
-            builder.add_claim(descent.case, descent.claim)
+        _add_shown(builder, descent)
     return builder.finish(), builder.unread
+
+
+def _observations(interp, matches, expected_error, builder) -> list[Observation]:
+    """The printed numbers matched to the document's outputs; the record's errors,
+    unread passages and unreadable printed parts go to `builder`."""
+    observations: list[Observation] = []
+    for event in interp.events:
+        if event.kind == "runs" and expected_error(event):
+            builder.unread.append(Unread(event.location, event.quote, "the code stops with an error the "
+                                         f"document shows or announces: {event.message}"))
+        elif event.kind == "runs":
+            builder.runs_case(event)
+        elif event.kind == "unread":
+            builder.unread.append(Unread(event.location, event.quote, event.message))
+        elif event.kind == "print" and id(event) in matches:
+            observations.extend(_printed(event, matches[id(event)], builder))
+    return observations
+
+
+def _printed(event, matched, builder) -> list[Observation]:
+    found = []
+    for part, text in zip(event.parts, matched.texts):
+        if text is None or part.kind in ("text", "opaque"):
+            continue
+        if part.kind == "unknown":
+            builder.unread.append(Unread(event.location, event.quote, part.reason))
+            continue
+        claimed = claimed_text(text)
+        if claimed is None:
+            builder.unread.append(Unread(event.location, event.quote,
+                                         f"the printed text {text.strip()[:60]!r} is not a number"))
+            continue
+        found.append(Observation(part, claimed, event, matched.review))
+    return found
+
+
+def _add_shown(builder, descent) -> None:
+    """A descent's claim, with the steps its printed numbers show, if any."""
+    shown = [descent.shown[s] for s in sorted(descent.shown)]
+    if not shown:
+        return
+    descent.claim["shown"] = shown
+    last = max(s["step"] for s in shown if set(s) & {"loss", "grad"}) if any(
+        set(s) & {"loss", "grad"} for s in shown) else -1
+    descent.claim["steps"] = max(descent.claim["steps"], last + 1)
+    builder.add_claim(descent.case, descent.claim)
 
 
 def _reads_random_leaf(obs: Observation) -> bool:
@@ -137,16 +137,6 @@ def _reads_random_leaf(obs: Observation) -> bool:
             leaf.value = np.asarray(value, float).tolist()
             leaf.read_from_output = True
     return True
-
-
-def _problem(tree) -> str | None:
-    """Why claims on `tree` cannot be made outside a descent, or None."""
-    for leaf, versions in leaves(tree).items():
-        if leaf.random and leaf.value is None:
-            return "depends on random input"
-        if versions != {0}:
-            return "depends on values after gradient steps the reader could not model as one descent"
-    return None
 
 
 def _unread(builder, obs, reason) -> None:
@@ -307,104 +297,3 @@ def _value(builder, obs, by_leaf, descents) -> None:
     builder.add_claim(index, _claim(obs, "value", **fields), tree)
 
 
-def _at_zero(tree):
-    if tree[0] == "leaf":
-        return ("leaf", tree[1], 0)
-    if tree[0] == "op":
-        return ("op", tree[1], tuple(_at_zero(a) for a in tree[2]), tree[3])
-    if tree[0] == "named":
-        return ("named", tree[1], _at_zero(tree[2]))
-    return tree
-
-
-def _root_name(tree) -> str:
-    if tree[0] == "named":
-        return tree[1]
-    if tree[0] == "leaf":
-        return tree[1].name or "value"
-    if tree[0] == "op" and tree[1] == "sum" and tree[2][0][0] == "op" and tree[2][0][1] == "mul":
-        return _root_name(tree[2][0][2][1])
-    return "expression"
-
-
-def _named_loss(interp, leaf):
-    """For hand-written steps whose gradient's name says nothing: the one loss (a
-    scalar bound to a loss-like name) the code computes from the parameter."""
-    texts = {}
-    for name, value in interp.named_losses:
-        if leaf in leaves(value.tree):
-            tree = _at_zero(value.tree)
-            texts.setdefault(Renderer().render(tree), tree)
-    return next(iter(texts.values())) if len(texts) == 1 else None
-
-
-def _descents(interp, builder) -> list[Descent]:
-    groups: dict = {}
-    for leaf in interp.leaves:
-        updates = leaf.updates
-        if not updates:
-            continue
-        if any(u.version != k for k, u in enumerate(updates)) or len({u.lr for u in updates}) != 1:
-            continue
-        manual = updates[0].manual is not None
-        guessed = None
-        if manual:
-            if any(u.manual is None for u in updates):
-                continue
-            if any(u.loss is None for u in updates):
-                guessed = _named_loss(interp, leaf)
-                if guessed is None:
-                    continue
-                trees = [guessed] * len(updates)
-            else:
-                trees = [u.loss for u in updates]
-            zero = True
-        else:
-            if any(u.manual is not None or not u.contributions for u in updates):
-                continue
-            trees = [u.contributions[-1][0] for u in updates]
-            counts = [len(u.contributions) for u in updates]
-            if all(c == 1 for c in counts):
-                zero = True
-            elif counts == list(range(1, len(updates) + 1)):
-                zero = False
-            else:
-                continue
-        # One loss for every step: the same tree over the same leaves (a per-sample
-        # loop renders alike but reads a different sample each step).
-        if len({_at_zero(strip(t)) for t in trees}) != 1:
-            continue
-        texts = {Renderer().render(_at_zero(trees[0]))}
-        first = updates[0]
-        place = (_Place(first.location, -1, first.quote) if manual else first.contributions[-1][1])
-        key = (_at_zero(strip(trees[0])), texts.pop(), updates[0].lr, zero, len(updates), manual)
-        groups.setdefault(key, {"leaves": [], "tree": _at_zero(trees[0]), "place": place, "formulas": []})
-        groups[key]["leaves"].append(leaf)
-        if guessed is not None:
-            groups[key]["formulas"].append((leaf, updates[0]))
-    descents = []
-    for (_, text, lr, zero, steps, manual), group in groups.items():
-        tree, place = group["tree"], group["place"]
-        if _problem(tree):
-            continue
-        parameters = group["leaves"]
-        index = builder.case_for_root(tree, place, f"{_root_name(tree)}-descent")
-        renderer = builder.meta[index]["renderer"]
-        claim = {"kind": "descent", "where": builder.cases[index]["where"],
-                 "parameters": [renderer.leaf_name(p) for p in parameters],
-                 "learning_rate": lr, "steps": steps}
-        if not zero:
-            claim["zero_grad"] = False
-        if manual:
-            claim["note"] = "the code steps with its hand-written gradient; checked against the true one"
-            claim["review"] = True
-        descents.append(Descent(parameters, tree, text, index, claim))
-        for leaf, update in group["formulas"]:
-            # The step's gradient, read as the derivative of the loss the names point to.
-            if _problem(update.manual) is None:
-                builder.add_claim(index, {
-                    "kind": "formula", "where": where_of(update.location), "quote": update.quote,
-                    "wrt": renderer.leaf_name(leaf), "formula": builder.render(index, update.manual),
-                    "review": True, "note": "the gradient this step uses, read as the derivative of the "
-                                            "loss the code computes from the same parameter"})
-    return descents

@@ -1,6 +1,7 @@
 """Calls the static reader follows: library functions (dispatched to `factories`
-and `printing` where they make tensors or print), ops, tensor methods,
-`backward()`, optimizers, loss objects and small user functions (inlined).
+and `printing` where they make tensors or print, to `gradients` for
+`torch.autograd.grad`), builtins, ops, optimizers, loss objects and small user
+functions (inlined). Methods of values are in `methods`.
 
 Every call either returns what the reader knows of its result, raises `Cannot`
 naming the call it cannot follow, or raises `WouldFail` with the error the call
@@ -10,13 +11,27 @@ would raise when run.
 from __future__ import annotations
 
 import ast
-import math
 
 from diffcheck.reading.code import library as lib
+from diffcheck.reading.code.arguments import _axis, _clamp, _keywords, _norm, _operands
 from diffcheck.reading.code.factories import _concrete, create, random_leaf
+from diffcheck.reading.code.gradients import autograd_grad
+from diffcheck.reading.code.methods import method_call
 from diffcheck.reading.code.printing import do_print
-from diffcheck.reading.code.values import (_Return, NONE, Cannot, FreshGrad, Function, GradRef, Leaf, LossFunction, Method, Module,
-                     Opaque, Optimizer, Unknown, Update, Val, WouldFail)
+from diffcheck.reading.code.values import (
+    NONE,
+    Cannot,
+    Function,
+    LossFunction,
+    Method,
+    Module,
+    Opaque,
+    Optimizer,
+    Unknown,
+    Val,
+    WouldFail,
+    _Return,
+)
 
 MAX_CALL_DEPTH = 8   # user functions calling user functions
 
@@ -46,16 +61,13 @@ def call(interp, node):
     raise Cannot("a call of a computed function")
 
 
-def _keywords(node) -> dict:
-    return {k.arg: k.value for k in node.keywords}
-
-
 def library_call(interp, name: str, node):
     problem = lib.check_keywords(name, _keywords(node))
     if problem:
         raise WouldFail(problem)
-    if name == "builtins.print":
-        return do_print(interp, node)
+    handler = _LIBRARY_CALLS.get(name)
+    if handler is not None:
+        return handler(interp, name, node)
     if name in lib.CREATORS:
         return create(interp, lib.CREATORS[name], name, node)
     if name in lib.RANDOM:
@@ -64,82 +76,122 @@ def library_call(interp, name: str, node):
         return function(interp, lib.FUNCTIONS[name], name, node)
     if name in lib.INERT or name.startswith(lib.INERT_PREFIXES):
         return Unknown(f"call of {name}")
-    if name == "torch.optim.SGD":
-        return optimizer(interp, node)
-    if name in STACKERS:
-        return stack_call(interp, STACKERS[name], node)
-    if name == "torch.nn.Parameter":
-        if len(node.args) != 1 or set(_keywords(node)) - {"requires_grad"}:
-            raise Cannot("torch.nn.Parameter with unusual arguments")
-        value = interp.operand(interp.ev(node.args[0]), "Parameter")
-        flag = True
-        if "requires_grad" in _keywords(node):
-            flag = bool(_concrete(interp, _keywords(node)["requires_grad"], "a requires_grad flag"))
-        return interp.set_requires_grad(value, flag, node)
-    if name in ("torch.norm", "numpy.linalg.norm") and len(node.args) == 1 and not node.keywords:
-        return _norm(interp, interp.operand(interp.ev(node.args[0]), "norm"))
-    if name == "torch.clamp":
-        return _clamp(interp, node, interp.operand(interp.ev(node.args[0]), "clamp") if node.args else None)
-    if name == "torch.autograd.grad":
-        return autograd_grad(interp, node)
-    if name in LOSSES:
-        return loss_function(interp, name, node)
     if name.startswith("builtins."):
         return builtin(interp, name[len("builtins."):], node)
     raise Cannot(f"call of {name} is outside the static reader")
 
 
+def _parameter(interp, name: str, node):
+    if len(node.args) != 1 or set(_keywords(node)) - {"requires_grad"}:
+        raise Cannot("torch.nn.Parameter with unusual arguments")
+    value = interp.operand(interp.ev(node.args[0]), "Parameter")
+    flag = True
+    if "requires_grad" in _keywords(node):
+        flag = bool(_concrete(interp, _keywords(node)["requires_grad"], "a requires_grad flag"))
+    return interp.set_requires_grad(value, flag, node)
 
+
+def _norm_call(interp, name: str, node):
+    if len(node.args) == 1 and not node.keywords:
+        return _norm(interp, interp.operand(interp.ev(node.args[0]), "norm"))
+    raise Cannot(f"call of {name} is outside the static reader")
+
+
+def _clamp_call(interp, name: str, node):
+    return _clamp(interp, node, interp.operand(interp.ev(node.args[0]), "clamp") if node.args else None)
+
+
+# -- builtins ------------------------------------------------------------------------
 
 def builtin(interp, name: str, node):
-    args = node.args
-    if name == "range":
-        bounds = [int(_concrete(interp, a, "a range() bound")) for a in args]
-        if not 1 <= len(bounds) <= 3:
-            raise Cannot("range() with unusual arguments")
-        if bounds[2:] == [0]:
-            raise WouldFail("range() arg 3 must not be zero")
-        return range(*bounds)   # numbers made one by one where a loop reads them
-    if name == "len" and len(args) == 1:
-        value = interp.ev(args[0])
-        if isinstance(value, (list, tuple)):
-            return Val(("num", len(value)))
-        if isinstance(value, Val) and value.shape:
-            return Val(("num", value.shape[0]))
-        raise Cannot("len() of a value of unknown length")
-    if name in ("float", "int") and len(args) == 1:
-        value = interp.ev(args[0])
-        if isinstance(value, Val):
-            if value.concrete is not None:
-                return Val(("num", (float if name == "float" else int)(value.concrete)))
-            return method_call(interp, value, "item", node)
-        raise Cannot(f"{name}() of a value the reader does not follow")
-    if name == "round" and args:
-        value = interp.ev(args[0])
-        if isinstance(value, Val) and value.concrete is None:
-            return value   # rounding for display: the printed digits carry the precision
-    if name in ("abs", "round", "min", "max") and args:
-        values = [_concrete(interp, a, f"an argument of {name}()") for a in args]
-        if name == "abs":
-            return Val(("num", abs(values[0])))
-        if name == "round":
-            return Val(("num", round(values[0], int(values[1]) if len(values) > 1 else None)))
-        return Val(("num", (min if name == "min" else max)(values)))
-    if name == "display":
-        return Unknown("display()")
-    if name == "zip" and args and not node.keywords:
-        from diffcheck.reading.code.data import stacked
-        return stacked(interp, "zip", [interp.operand(interp.ev(a), "zip") for a in args], 1)
-    if name == "list" and len(args) == 1 and not node.keywords:
-        value = interp.ev(args[0])
-        if isinstance(value, (list, tuple, range)):
-            return list(value)
-        if isinstance(value, Val) and value.shape:
-            return value   # a list of rows: as the array it came from
-        raise Cannot("list() of a value the reader does not follow")
+    handler = _BUILTINS.get(name)
+    if handler is not None:
+        result = handler(interp, name, node)
+        if result is not _NOT_HANDLED:
+            return result
     if name in ("type", "id", "isinstance", "hasattr", "callable", "dir", "vars"):
         return Opaque(f"{name}()")
     raise Cannot(f"call of {name}() is outside the static reader")
+
+
+_NOT_HANDLED = object()   # a builtin called in a way its handler does not follow
+
+
+def _range(interp, name: str, node):
+    bounds = [int(_concrete(interp, a, "a range() bound")) for a in node.args]
+    if not 1 <= len(bounds) <= 3:
+        raise Cannot("range() with unusual arguments")
+    if bounds[2:] == [0]:
+        raise WouldFail("range() arg 3 must not be zero")
+    return range(*bounds)   # numbers made one by one where a loop reads them
+
+
+def _len(interp, name: str, node):
+    if len(node.args) != 1:
+        return _NOT_HANDLED
+    value = interp.ev(node.args[0])
+    if isinstance(value, (list, tuple)):
+        return Val(("num", len(value)))
+    if isinstance(value, Val) and value.shape:
+        return Val(("num", value.shape[0]))
+    raise Cannot("len() of a value of unknown length")
+
+
+def _number_conversion(interp, name: str, node):
+    """float(x) and int(x): a number when x is known, else x.item()."""
+    if len(node.args) != 1:
+        return _NOT_HANDLED
+    value = interp.ev(node.args[0])
+    if isinstance(value, Val):
+        if value.concrete is not None:
+            return Val(("num", (float if name == "float" else int)(value.concrete)))
+        return method_call(interp, value, "item", node)
+    raise Cannot(f"{name}() of a value the reader does not follow")
+
+
+def _round(interp, name: str, node):
+    if node.args:
+        value = interp.ev(node.args[0])
+        if isinstance(value, Val) and value.concrete is None:
+            return value   # rounding for display: the printed digits carry the precision
+    return _arithmetic(interp, name, node)
+
+
+def _arithmetic(interp, name: str, node):
+    """abs(), round(), min(), max() of numbers the reader knows."""
+    if not node.args:
+        return _NOT_HANDLED
+    values = [_concrete(interp, a, f"an argument of {name}()") for a in node.args]
+    if name == "abs":
+        return Val(("num", abs(values[0])))
+    if name == "round":
+        return Val(("num", round(values[0], int(values[1]) if len(values) > 1 else None)))
+    return Val(("num", (min if name == "min" else max)(values)))
+
+
+def _zip(interp, name: str, node):
+    if not node.args or node.keywords:
+        return _NOT_HANDLED
+    from diffcheck.reading.code.data import stacked
+    return stacked(interp, "zip", [interp.operand(interp.ev(a), "zip") for a in node.args], 1)
+
+
+def _list(interp, name: str, node):
+    if len(node.args) != 1 or node.keywords:
+        return _NOT_HANDLED
+    value = interp.ev(node.args[0])
+    if isinstance(value, (list, tuple, range)):
+        return list(value)
+    if isinstance(value, Val) and value.shape:
+        return value   # a list of rows: as the array it came from
+    raise Cannot("list() of a value the reader does not follow")
+
+
+_BUILTINS = {
+    "range": _range, "len": _len, "float": _number_conversion, "int": _number_conversion,
+    "round": _round, "abs": _arithmetic, "min": _arithmetic, "max": _arithmetic,
+    "display": lambda interp, name, node: Unknown("display()"), "zip": _zip, "list": _list,
+}
 
 
 LOSSES = {"torch.nn.MSELoss": "mse", "torch.nn.L1Loss": "l1"}
@@ -185,27 +237,6 @@ def loss_call(interp, function: LossFunction, node):
     return interp.derived(function.reduction, [pointwise])
 
 
-# -- ops -----------------------------------------------------------------------------
-
-def _operands(interp, node, symbol: str) -> list[Val]:
-    return [interp.operand(interp.ev(a), symbol) for a in node.args]
-
-
-def _axis(interp, node, position: int) -> tuple:
-    keywords = _keywords(node)
-    if keywords.get("keepdim") is not None or keywords.get("keepdims") is not None:
-        raise Cannot("a reduction with keepdim")
-    axis_node = keywords.get("dim", keywords.get("axis"))
-    if axis_node is None and len(node.args) > position:
-        axis_node = node.args[position]
-    if axis_node is None:
-        return ()
-    axis = _concrete(interp, axis_node, "a reduction axis")
-    if not isinstance(axis, int):
-        raise Cannot("a reduction over several axes")
-    return (("axis", axis),)
-
-
 def function(interp, op: str, name: str, node):
     if op in ("sum", "mean"):
         args = [interp.operand(interp.ev(node.args[0]), op)] if node.args else []
@@ -230,214 +261,6 @@ def function(interp, op: str, name: str, node):
     return interp.derived(op, args)
 
 
-# -- methods -------------------------------------------------------------------------
-
-def method_call(interp, owner, attr: str, node):
-    receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
-    if owner is NONE:
-        shown = ast.unparse(receiver) if receiver is not None else "the value"
-        raise WouldFail(f"{shown} is None here (no backward() has reached it): 'NoneType' object "
-                        f"has no attribute {attr!r}")
-    if isinstance(owner, Unknown):
-        raise Cannot(owner.reason)
-    if isinstance(owner, Optimizer):
-        return optimizer_method(interp, owner, attr, node)
-    if isinstance(owner, FreshGrad):
-        if attr in ("item", "numpy", "detach", "clone", "tolist", "cpu", "float"):
-            return owner
-        raise Cannot(f"the method .{attr}() of a gradient from torch.autograd.grad")
-    if isinstance(owner, GradRef):
-        if attr == "zero_":
-            owner.leaf.grad = []
-            owner.leaf.history.append(("zero",))
-            return owner
-        if attr in ("item", "numpy", "detach", "clone", "tolist", "cpu", "float"):
-            return owner
-        raise Cannot(f"the method .grad.{attr}()")
-    if isinstance(owner, Method):
-        shown = ast.unparse(receiver) if receiver is not None else "the value"
-        raise WouldFail(f"'builtin_function_or_method' object has no attribute {attr!r}: {shown} is "
-                        f"the method .{owner.name}, never called (write .{owner.name}())")
-    if not isinstance(owner, Val):
-        raise Cannot(f"the method .{attr}() of a {type(owner).__name__.lower()}")
-    if attr in ("sum", "mean", "backward", "requires_grad_"):
-        problem = lib.check_keywords(attr, _keywords(node))
-        if problem:
-            raise WouldFail(problem)
-    if attr == "backward":
-        return backward(interp, owner, node)
-    if attr in ("sum", "mean"):
-        return interp.derived(attr, [owner], _axis(interp, node, 0))
-    if attr in lib.METHODS:
-        args = [owner, *_operands(interp, node, attr)]
-        op = lib.METHODS[attr]
-        if op == "transpose":
-            return interp.derived(op, [owner]) if owner.shape is None or len(owner.shape) > 1 else owner
-        if op == "dot" and owner.framework == "numpy" and (owner.shape is None or len(owner.shape) != 1):
-            op = "matmul"
-        return interp.derived(op, args)
-    if attr == "norm" and not node.args and not node.keywords:
-        return _norm(interp, owner)
-    if attr == "clamp":
-        return _clamp(interp, node, owner, skip=0)
-    if attr == "item":
-        if owner.shape is not None and math.prod(owner.shape) != 1:
-            raise WouldFail(f"a tensor with {math.prod(owner.shape)} elements cannot be converted to a "
-                            "Python number (.item())")
-        return Val(owner.tree, (), "python" if owner.framework == "torch" else "python", False, True,
-                   owner.dtype, None, owner.gradient_of)
-    if attr == "numpy":
-        if owner.requires_grad:
-            raise WouldFail("can't call numpy() on a tensor that requires grad: use .detach().numpy()")
-        return Val(owner.tree, owner.shape, "numpy", False, True,
-                   "float64" if owner.dtype == "float64" else owner.dtype, None, owner.gradient_of)
-    if attr == "detach":
-        if owner.tree[0] == "leaf":
-            return Val(owner.tree, owner.shape, owner.framework, False, True, owner.dtype)
-        return Val(("op", "detach", (owner.tree,), ()), owner.shape, owner.framework, False, True, owner.dtype)
-    if attr in ("clone", "cpu", "tolist", "float", "double", "to"):
-        dtype = {"float": "float32", "double": "float64"}.get(attr, owner.dtype)
-        framework = "python" if attr == "tolist" else owner.framework
-        return Val(owner.tree, owner.shape, framework, owner.requires_grad,
-                   owner.is_leaf and attr != "clone" or not owner.requires_grad, dtype, owner.graph,
-                   owner.gradient_of)
-    if attr == "requires_grad_":
-        flag = True
-        if node.args or node.keywords:
-            flag = bool(_concrete(interp, (node.args or [node.keywords[0].value])[0], "a requires_grad flag"))
-        return interp.set_requires_grad(owner, flag, node)
-    if attr == "numel":
-        if owner.shape is None:
-            raise Cannot("numel() of a value of unknown shape")
-        return Val(("num", math.prod(owner.shape)))
-    if attr == "size":
-        if owner.shape is None:
-            raise Cannot("size() of a value of unknown shape")
-        if node.args:
-            return Val(("num", owner.shape[int(_concrete(interp, node.args[0], "a dimension"))]))
-        return tuple(Val(("num", n)) for n in owner.shape)
-    if attr in ("reshape", "view", "unsqueeze", "squeeze", "flatten"):
-        from diffcheck.reading.code.data import reshaped
-        sizes = []
-        for arg in node.args:
-            value = interp.ev(arg)
-            items = value if isinstance(value, tuple) else (value,)
-            numbers = [v.concrete for v in items if isinstance(v, Val) and isinstance(v.concrete, int)]
-            if len(numbers) != len(items):
-                raise Cannot(f"the method .{attr}() with sizes the reader does not compute")
-            sizes.append(tuple(numbers) if isinstance(value, tuple) else numbers[0])
-        return reshaped(interp, owner, attr, sizes)
-    if attr in ("sub_", "add_") and owner.tree[0] == "leaf" and len(node.args) == 1 and not node.keywords:
-        data = isinstance(receiver, ast.Attribute) and receiver.attr == "data"
-        if interp.step(owner, node.args[0], -1 if attr == "sub_" else 1, node, in_place=not data):
-            return owner
-    raise Cannot(f"the method .{attr}()")
-
-
-def backward(interp, y: Val, node):
-    keywords = _keywords(node)
-    seed_node = node.args[0] if node.args else keywords.get("gradient")
-    retain = False
-    if "retain_graph" in keywords:
-        retain = bool(_concrete(interp, keywords["retain_graph"], "a retain_graph flag"))
-    if not y.requires_grad:
-        raise WouldFail("element 0 of tensors does not require grad and does not have a grad_fn "
-                        "(nothing it is computed from requires grad)")
-    seed = None
-    if seed_node is not None:
-        seed = interp.operand(interp.ev(seed_node), "backward")
-        if seed.tree[0] == "leaf" and not seed.tree[1].name:
-            seed.tree[1].name = "v"
-        if seed.shape is not None and y.shape is not None and tuple(seed.shape) != tuple(y.shape):
-            raise WouldFail(f"Mismatch in shape: the gradient passed to backward() has shape "
-                            f"{list(seed.shape)} and the output has shape {list(y.shape)}")
-    elif y.shape is not None and math.prod(y.shape) != 1:
-        raise WouldFail(f"grad can be implicitly created only for scalar outputs (the output has "
-                        f"shape {list(y.shape)}; pass a gradient or reduce it with .sum())")
-    if y.graph and y.graph & interp.freed:
-        raise WouldFail("Trying to backward through the graph a second time: its saved tensors were "
-                        "freed by the first backward() (pass retain_graph=True to it)")
-    if not retain and y.graph:
-        interp.freed |= y.graph
-    tree = y.tree if seed is None else ("op", "sum", (("op", "mul", (seed.tree, y.tree), ()),), ())
-    event = interp.event("backward", node.lineno, val=Val(tree, (), y.framework, True, False, y.dtype))
-    for leaf in _tracked_leaves(tree):
-        leaf.grad = (leaf.grad or []) + [(tree, event)]
-        leaf.history.append(("call", tree, event))
-    return NONE
-
-
-def _norm(interp, value: Val) -> Val:
-    """The Euclidean norm, sqrt(sum(x**2)), as the expression language writes it."""
-    return interp.derived("sqrt", [interp.derived("sum", [interp.derived("pow", [value, Val(("num", 2))])])])
-
-
-def _clamp(interp, node, value, skip: int = 1) -> Val:
-    """clamp(x, min=0) is relu(x); other bounds are outside the expression language."""
-    if value is None:
-        raise Cannot("clamp() without a tensor")
-    keywords = _keywords(node)
-    bounds = node.args[skip:]
-    low = keywords.get("min", bounds[0] if bounds else None)
-    if low is None or "max" in keywords or len(bounds) > 1 or _concrete(interp, low, "a bound") != 0:
-        raise Cannot("clamp() with bounds other than min=0")
-    return interp.derived("relu", [value])
-
-
-def autograd_grad(interp, node):
-    """`torch.autograd.grad(y, [x1, x2])`: one fresh gradient per input, nothing accumulated."""
-    keywords = _keywords(node)
-    problem = lib.check_keywords("torch.autograd.grad", keywords, {
-        "outputs", "inputs", "grad_outputs", "retain_graph", "create_graph", "allow_unused",
-        "is_grads_batched", "materialize_grads", "only_inputs"})
-    if problem:
-        raise WouldFail(problem)
-    outputs = node.args[0] if node.args else keywords.get("outputs")
-    inputs = node.args[1] if len(node.args) > 1 else keywords.get("inputs")
-    if outputs is None or inputs is None or len(node.args) > 2 or "grad_outputs" in keywords:
-        raise Cannot("torch.autograd.grad with unusual arguments")
-    y = interp.operand(interp.ev(outputs), "grad")
-    targets = interp.ev(inputs)
-    targets = list(targets) if isinstance(targets, (list, tuple)) else [targets]
-    if not y.requires_grad:
-        raise WouldFail("element 0 of tensors does not require grad and does not have a grad_fn")
-    if y.shape is not None and math.prod(y.shape) != 1:
-        raise WouldFail(f"grad can be implicitly created only for scalar outputs (the output has shape "
-                        f"{list(y.shape)})")
-    retain = "retain_graph" in keywords and bool(_concrete(interp, keywords["retain_graph"], "a flag"))
-    retain = retain or ("create_graph" in keywords and bool(_concrete(interp, keywords["create_graph"], "a flag")))
-    if y.graph and y.graph & interp.freed:
-        raise WouldFail("Trying to backward through the graph a second time: its saved tensors were "
-                        "freed by the first backward() (pass retain_graph=True to it)")
-    if not retain and y.graph:
-        interp.freed |= y.graph
-    event = interp.event("backward", node.lineno, val=Val(y.tree, (), y.framework, True, False, y.dtype))
-    reached = _tracked_leaves(y.tree)
-    results = []
-    for target in targets:
-        if not (isinstance(target, Val) and target.tree[0] == "leaf" and target.requires_grad):
-            raise Cannot("torch.autograd.grad with respect to something other than a leaf that requires grad")
-        if target.tree[1] not in reached:
-            raise WouldFail("one of the differentiated tensors appears to not have been used in the graph "
-                            "(pass allow_unused=True)")
-        results.append(FreshGrad(target.tree[1], (y.tree, event)))
-    return tuple(results)
-
-
-def _tracked_leaves(tree) -> list[Leaf]:
-    found, stack = [], [tree]
-    while stack:
-        node = stack.pop()
-        if node[0] == "leaf":
-            if node[1].requires_grad and node[1] not in found:
-                found.append(node[1])
-        elif node[0] == "op" and node[1] != "detach":
-            stack.extend(node[2])
-        elif node[0] == "named":
-            stack.append(node[2])
-    return found
-
-
 def optimizer(interp, node):
     keywords = _keywords(node)
     params = interp.ev(node.args[0] if node.args else keywords["params"])
@@ -453,32 +276,14 @@ def optimizer(interp, node):
     return Optimizer([p.tree[1] for p in params], float(_concrete(interp, lr_node, "a learning rate")))
 
 
-def optimizer_method(interp, opt: Optimizer, attr: str, node):
-    if attr == "zero_grad":
-        for leaf in opt.params:
-            leaf.grad = None
-            leaf.history.append(("zero",))
-        return NONE
-    if attr == "step":
-        for leaf in opt.params:
-            if leaf.grad is None:
-                continue   # torch skips parameters without a gradient
-            leaf.updates.append(Update(leaf.version, opt.lr, list(leaf.grad), None,
-                                       interp.location(node.lineno)))
-            leaf.version += 1
-            old = _current(interp, leaf)
-            interp.rebind_leaf(leaf, Val(("leaf", leaf, leaf.version), leaf.shape, leaf.framework,
-                                         leaf.requires_grad, True, old.dtype if old else leaf.dtype))
-        return NONE
-    raise Cannot(f"the optimizer method .{attr}()")
-
-
-def _current(interp, leaf):
-    for scope in (interp.scopes[-1], interp.globals):
-        for value in scope.values():
-            if isinstance(value, Val) and value.tree[0] == "leaf" and value.tree[1] is leaf:
-                return value
-    return None
+_LIBRARY_CALLS = {
+    "builtins.print": lambda interp, name, node: do_print(interp, node),
+    "torch.optim.SGD": lambda interp, name, node: optimizer(interp, node),
+    **{stacker: lambda interp, name, node: stack_call(interp, STACKERS[name], node) for stacker in STACKERS},
+    "torch.nn.Parameter": _parameter, "torch.norm": _norm_call, "numpy.linalg.norm": _norm_call,
+    "torch.clamp": _clamp_call, "torch.autograd.grad": lambda interp, name, node: autograd_grad(interp, node),
+    **{loss: loss_function for loss in LOSSES},
+}
 
 
 # -- user functions ------------------------------------------------------------------

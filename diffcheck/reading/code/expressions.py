@@ -136,25 +136,7 @@ class Expressions:
                 return Method(owner, attr)
             raise Cannot(f".grad.{attr}")
         if isinstance(owner, Val):
-            if attr == "grad":
-                return self.grad_of(owner, node)
-            if attr == "data":
-                return Val(owner.tree, owner.shape, owner.framework, False, True, owner.dtype)
-            if attr == "T":
-                return self.derived("transpose", [owner]) if owner.shape and len(owner.shape) > 1 else owner
-            if attr == "shape":
-                if owner.shape is None:
-                    raise Cannot("the shape of a value of unknown shape")
-                return tuple(Val(("num", n)) for n in owner.shape)
-            if attr == "requires_grad":
-                return Val(("num", owner.requires_grad))
-            if attr == "is_leaf":
-                return Val(("num", owner.is_leaf))
-            if attr in lib.ALL_METHODS:
-                return Method(owner, attr)
-            if attr in ("grad_fn", "dtype", "device", "ndim"):
-                return Opaque(f".{attr}")
-            raise Cannot(f"the attribute .{attr}")
+            return self.tensor_attribute(owner, attr, node)
         if isinstance(owner, Unknown):
             raise Cannot(owner.reason)
         if owner is NONE:
@@ -162,6 +144,28 @@ class Expressions:
         if isinstance(owner, Optimizer) and attr in ("step", "zero_grad"):
             return Method(owner, attr)
         raise Cannot(f"the attribute .{attr} of a {type(owner).__name__.lower()}")
+
+    def tensor_attribute(self, owner: Val, attr: str, node):
+        """`x.grad`, `x.data`, `x.T`, `x.shape`, flags, and methods not yet called."""
+        if attr == "grad":
+            return self.grad_of(owner, node)
+        if attr == "data":
+            return Val(owner.tree, owner.shape, owner.framework, False, True, owner.dtype)
+        if attr == "T":
+            return self.derived("transpose", [owner]) if owner.shape and len(owner.shape) > 1 else owner
+        if attr == "shape":
+            if owner.shape is None:
+                raise Cannot("the shape of a value of unknown shape")
+            return tuple(Val(("num", n)) for n in owner.shape)
+        if attr == "requires_grad":
+            return Val(("num", owner.requires_grad))
+        if attr == "is_leaf":
+            return Val(("num", owner.is_leaf))
+        if attr in lib.ALL_METHODS:
+            return Method(owner, attr)
+        if attr in ("grad_fn", "dtype", "device", "ndim"):
+            return Opaque(f".{attr}")
+        raise Cannot(f"the attribute .{attr}")
 
     def grad_of(self, owner: Val, node):
         if owner.tree[0] != "leaf" or not owner.is_leaf:
@@ -219,41 +223,20 @@ class Expressions:
         size = 1 + sum(a.size for a in args)
         if size > MAX_TREE_SIZE:
             raise Cannot("an expression too large to follow (a loop that rebuilds a value from itself?)")
-        shapes = [a.shape for a in args]
-        if name == "matmul":
-            shape = matmul_shape(*shapes)
-        elif name == "dot":
-            if None not in shapes and (len(shapes[0]) != 1 or shapes[0] != shapes[1]):
-                raise WouldFail(f"dot needs two 1-D tensors of the same size, got shapes "
-                                f"{list(shapes[0])} and {list(shapes[1])}")
-            shape = ()
-        elif name in ("sum", "mean"):
-            axis = dict(params).get("axis")
-            shape = shapes[0]
-            if shape is not None:
-                shape = () if axis is None else tuple(n for i, n in enumerate(shape) if i != axis % max(len(shape), 1))
-        elif name == "transpose":
-            shape = None if shapes[0] is None else tuple(reversed(shapes[0]))
-        else:
-            shape = shapes[0]
-            for other in shapes[1:]:
-                shape = broadcast(shape, other)
+        shape = _result_shape(name, [a.shape for a in args], params)
         frameworks = {a.framework for a in args}
         framework = "torch" if "torch" in frameworks else "numpy" if "numpy" in frameworks else "python"
         tracked = framework == "torch" and any(a.requires_grad for a in args)
         tree = ("op", name, tuple(a.tree for a in args), tuple(params))
         if tracked and self.no_grad:
             tree, tracked = ("op", "detach", (tree,), ()), False
-        dtype = "float64" if framework != "torch" else "float32"
-        if all(a.dtype == "int" for a in args) and name not in ("div", "mean", "exp", "log", "sqrt",
-                                                                "sigmoid", "tanh", "sin", "cos"):
-            dtype = "int"
-        elif any(a.dtype == "float64" and a.framework == "torch" for a in args):
-            dtype = "float64"
-        graph = frozenset().union(*(a.graph or frozenset() for a in args)) if tracked else None
-        if tracked and name in lib.SAVING_OPS:
-            graph = graph | {object()}
-        return Val(tree, shape, framework, tracked, not tracked, dtype, graph, size=size)
+        graph = None
+        if tracked:
+            graph = frozenset().union(*(a.graph or frozenset() for a in args))
+            if name in lib.SAVING_OPS:
+                graph = graph | {object()}   # a tensor saved for backward: freed by backward()
+        return Val(tree, shape, framework, tracked, not tracked, _result_dtype(name, args, framework), graph,
+                   size=size)
 
     @staticmethod
     def as_leaf(value: Val) -> Val:
@@ -283,6 +266,41 @@ class Expressions:
                 if isinstance(bound, Val) and (bound.origin is leaf or
                                                (bound.tree[0] == "leaf" and bound.tree[1] is leaf)):
                     scope[name] = value
+
+
+# ops whose result is a float even on integer arguments
+_FLOAT_RESULTS = ("div", "mean", "exp", "log", "sqrt", "sigmoid", "tanh", "sin", "cos")
+
+
+def _result_shape(name: str, shapes: list, params: tuple):
+    """The shape of op `name` on arguments of `shapes` (None where unknown)."""
+    if name == "matmul":
+        return matmul_shape(*shapes)
+    if name == "dot":
+        if None not in shapes and (len(shapes[0]) != 1 or shapes[0] != shapes[1]):
+            raise WouldFail(f"dot needs two 1-D tensors of the same size, got shapes "
+                            f"{list(shapes[0])} and {list(shapes[1])}")
+        return ()
+    if name in ("sum", "mean"):
+        axis = dict(params).get("axis")
+        shape = shapes[0]
+        if shape is not None:
+            shape = () if axis is None else tuple(n for i, n in enumerate(shape) if i != axis % max(len(shape), 1))
+        return shape
+    if name == "transpose":
+        return None if shapes[0] is None else tuple(reversed(shapes[0]))
+    shape = shapes[0]
+    for other in shapes[1:]:
+        shape = broadcast(shape, other)
+    return shape
+
+
+def _result_dtype(name: str, args: list, framework: str) -> str:
+    if all(a.dtype == "int" for a in args) and name not in _FLOAT_RESULTS:
+        return "int"
+    if any(a.dtype == "float64" and a.framework == "torch" for a in args):
+        return "float64"
+    return "float64" if framework != "torch" else "float32"
 
 
 def _named(value: Val, name: str) -> Val:

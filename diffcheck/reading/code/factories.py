@@ -77,80 +77,109 @@ def _new_leaf(interp, value, shape, framework, dtype, requires_grad, node, rando
 
 def create(interp, kind: str, name: str, node):
     framework = "torch" if name.startswith("torch") else "numpy"
-    keywords = _keywords(node)
     requires_grad = _requires_grad(interp, node)
-    if kind in ("tensor", "array"):
-        data_node = node.args[0] if node.args else keywords.get("data", keywords.get("object"))
-        if data_node is None:
-            raise Cannot(f"{name}() without data")
-        try:
-            data = literal(interp, data_node)
-        except Cannot:
-            value = interp.ev(data_node)
-            if not isinstance(value, Val):
-                raise Cannot(f"{name}() of data the reader does not follow") from None
-            if framework == "torch" and value.requires_grad is False and requires_grad and value.tree[0] == "leaf":
-                return interp.set_requires_grad(Val(value.tree, value.shape, "torch", False, True,
-                                                    value.dtype), True, node)
-            dtype = _dtype(interp, node, framework, None) if "dtype" in keywords else (
-                "float32" if framework == "torch" and value.dtype == "float64" and name == "torch.tensor"
-                else value.dtype)
-            return Val(value.tree, value.shape, framework, False, True, dtype)
-        dtype = _dtype(interp, node, framework, data)
-        shape = literal_shape(data)
-        if not _rectangular(data, shape):
-            raise WouldFail(f"{name}() of nested lists of unequal lengths (the data is ragged)")
-        if 0 in shape:
-            raise Cannot("an empty tensor")
-        if len(_flatten(data)) > MAX_LITERAL_ENTRIES:
-            raise Cannot("a literal too large to read")
-        value = _as_float(data) if dtype != "int" else data
-        return _new_leaf(interp, value, shape, framework, dtype, requires_grad, node)
-    if kind in ("ones", "zeros", "full"):
-        args = node.args
-        fill = 1.0 if kind == "ones" else 0.0
-        if kind == "full":
-            if len(args) != 2:
-                raise Cannot("full() with unusual arguments")
-            fill = _concrete(interp, args[1], "a fill value")
-            args = args[:1]
-        shape = _size(interp, args or [keywords.get("size", keywords.get("shape"))])
-        dtype = _dtype(interp, node, framework, [float(fill)])
-        value = np.full(shape, fill, dtype=float).tolist()
-        return _new_leaf(interp, value, shape, framework, dtype, requires_grad, node)
-    if kind in ("ones_like", "zeros_like"):
-        other = interp.ev(node.args[0])
-        if not isinstance(other, Val) or other.shape is None:
-            raise Cannot(f"{name}() of a value of unknown shape")
-        value = np.full(other.shape, 1.0 if kind == "ones_like" else 0.0).tolist()
-        return _new_leaf(interp, value, other.shape, framework, other.dtype if other.dtype != "int" else "float32",
-                         requires_grad, node)
-    if kind == "arange":
-        bounds = [_concrete(interp, a, "an arange() bound") for a in node.args]
-        if not 1 <= len(bounds) <= 3:
-            raise Cannot("arange() with unusual arguments")
-        values = np.arange(*bounds)
-        if values.size > MAX_LITERAL_ENTRIES:
-            raise Cannot("an arange() too long to read")
-        data = values.tolist()
-        dtype = _dtype(interp, node, framework, data)
-        return _new_leaf(interp, data, (len(data),), framework, dtype, requires_grad, node)
-    if kind == "linspace":
-        numbers = [_concrete(interp, a, "a linspace() argument") for a in node.args]
-        if "steps" in keywords or "num" in keywords:
-            numbers.append(_concrete(interp, keywords.get("steps", keywords.get("num")), "a step count"))
-        if len(numbers) != 3 or not 0 < int(numbers[2]) <= MAX_LITERAL_ENTRIES:
-            raise Cannot("linspace() with unusual arguments")
-        data = np.linspace(numbers[0], numbers[1], int(numbers[2])).tolist()
-        dtype = "float32" if framework == "torch" else "float64"
-        return _new_leaf(interp, data, (len(data),), framework, dtype, requires_grad, node)
-    if kind == "eye":
-        n = int(_concrete(interp, node.args[0], "an eye() size"))
-        if n > 1000:
-            raise Cannot("an eye() too large")
-        return _new_leaf(interp, np.eye(n).tolist(), (n, n), framework,
-                         "float32" if framework == "torch" else "float64", requires_grad, node)
-    raise Cannot(f"call of {name}")
+    maker = _MAKERS.get(kind)
+    if maker is None:
+        raise Cannot(f"call of {name}")
+    return maker(interp, kind, name, node, framework, requires_grad)
+
+
+def _from_data(interp, kind, name, node, framework, requires_grad):
+    """torch.tensor(data) and np.array(data): a new leaf from a literal, else a copy of a value."""
+    keywords = _keywords(node)
+    data_node = node.args[0] if node.args else keywords.get("data", keywords.get("object"))
+    if data_node is None:
+        raise Cannot(f"{name}() without data")
+    try:
+        data = literal(interp, data_node)
+    except Cannot:
+        return _from_value(interp, name, node, framework, requires_grad, data_node)
+    dtype = _dtype(interp, node, framework, data)
+    shape = literal_shape(data)
+    if not _rectangular(data, shape):
+        raise WouldFail(f"{name}() of nested lists of unequal lengths (the data is ragged)")
+    if 0 in shape:
+        raise Cannot("an empty tensor")
+    if len(_flatten(data)) > MAX_LITERAL_ENTRIES:
+        raise Cannot("a literal too large to read")
+    value = _as_float(data) if dtype != "int" else data
+    return _new_leaf(interp, value, shape, framework, dtype, requires_grad, node)
+
+
+def _from_value(interp, name, node, framework, requires_grad, data_node):
+    """torch.tensor(x) of a value that is not a literal: the same tree, detached."""
+    value = interp.ev(data_node)
+    if not isinstance(value, Val):
+        raise Cannot(f"{name}() of data the reader does not follow") from None
+    if framework == "torch" and value.requires_grad is False and requires_grad and value.tree[0] == "leaf":
+        return interp.set_requires_grad(Val(value.tree, value.shape, "torch", False, True,
+                                            value.dtype), True, node)
+    dtype = _dtype(interp, node, framework, None) if "dtype" in _keywords(node) else (
+        "float32" if framework == "torch" and value.dtype == "float64" and name == "torch.tensor"
+        else value.dtype)
+    return Val(value.tree, value.shape, framework, False, True, dtype)
+
+
+def _filled(interp, kind, name, node, framework, requires_grad):
+    """ones(size), zeros(size), full(size, fill)."""
+    keywords = _keywords(node)
+    args = node.args
+    fill = 1.0 if kind == "ones" else 0.0
+    if kind == "full":
+        if len(args) != 2:
+            raise Cannot("full() with unusual arguments")
+        fill = _concrete(interp, args[1], "a fill value")
+        args = args[:1]
+    shape = _size(interp, args or [keywords.get("size", keywords.get("shape"))])
+    dtype = _dtype(interp, node, framework, [float(fill)])
+    value = np.full(shape, fill, dtype=float).tolist()
+    return _new_leaf(interp, value, shape, framework, dtype, requires_grad, node)
+
+
+def _filled_like(interp, kind, name, node, framework, requires_grad):
+    other = interp.ev(node.args[0])
+    if not isinstance(other, Val) or other.shape is None:
+        raise Cannot(f"{name}() of a value of unknown shape")
+    value = np.full(other.shape, 1.0 if kind == "ones_like" else 0.0).tolist()
+    return _new_leaf(interp, value, other.shape, framework, other.dtype if other.dtype != "int" else "float32",
+                     requires_grad, node)
+
+
+def _arange(interp, kind, name, node, framework, requires_grad):
+    bounds = [_concrete(interp, a, "an arange() bound") for a in node.args]
+    if not 1 <= len(bounds) <= 3:
+        raise Cannot("arange() with unusual arguments")
+    values = np.arange(*bounds)
+    if values.size > MAX_LITERAL_ENTRIES:
+        raise Cannot("an arange() too long to read")
+    data = values.tolist()
+    dtype = _dtype(interp, node, framework, data)
+    return _new_leaf(interp, data, (len(data),), framework, dtype, requires_grad, node)
+
+
+def _linspace(interp, kind, name, node, framework, requires_grad):
+    keywords = _keywords(node)
+    numbers = [_concrete(interp, a, "a linspace() argument") for a in node.args]
+    if "steps" in keywords or "num" in keywords:
+        numbers.append(_concrete(interp, keywords.get("steps", keywords.get("num")), "a step count"))
+    if len(numbers) != 3 or not 0 < int(numbers[2]) <= MAX_LITERAL_ENTRIES:
+        raise Cannot("linspace() with unusual arguments")
+    data = np.linspace(numbers[0], numbers[1], int(numbers[2])).tolist()
+    dtype = "float32" if framework == "torch" else "float64"
+    return _new_leaf(interp, data, (len(data),), framework, dtype, requires_grad, node)
+
+
+def _eye(interp, kind, name, node, framework, requires_grad):
+    n = int(_concrete(interp, node.args[0], "an eye() size"))
+    if n > 1000:
+        raise Cannot("an eye() too large")
+    return _new_leaf(interp, np.eye(n).tolist(), (n, n), framework,
+                     "float32" if framework == "torch" else "float64", requires_grad, node)
+
+
+_MAKERS = {"tensor": _from_data, "array": _from_data, "ones": _filled, "zeros": _filled, "full": _filled,
+           "ones_like": _filled_like, "zeros_like": _filled_like, "arange": _arange, "linspace": _linspace,
+           "eye": _eye}
 
 
 def _rectangular(data, shape) -> bool:

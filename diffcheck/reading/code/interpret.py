@@ -23,6 +23,8 @@ from diffcheck.reading.code import library as lib
 from diffcheck.reading.code.expressions import Expressions, _named, _truth
 from diffcheck.reading.code.printing import display_part
 from diffcheck.reading.code.steps import Steps, is_loss_name
+from diffcheck.reading.code.syntax import (_canonical, _changes_parameters, _dotted, _is_print, _is_printed_listing,
+                                          _mutated_names, _prints_or_backward, _stored_names, _without_magics)
 from diffcheck.reading.code.values import (NONE, Cannot, Function, Leaf, Module, Part, Unknown, Val, WouldFail,  # noqa: F401
                                           _Return, leaves)
 
@@ -249,7 +251,7 @@ class Interpreter(Expressions, Steps):
         if not isinstance(base, ast.Name) or not isinstance(node.op, (ast.Sub, ast.Add)):
             if isinstance(target, ast.Name):
                 value = self.arith(node.op, self.ev(target), self.ev(node.value))
-                self.bind(target.id, _named(value, target.id) if isinstance(value, Val) and value.tree[0] == "op" else value)
+                self.bind(target.id, _named_if_op(value, target.id))
                 return
             raise Cannot("in-place update of an expression the reader cannot follow")
         owner = self.ev(base)
@@ -260,17 +262,22 @@ class Interpreter(Expressions, Steps):
             if self.step(owner, node.value, sign, node, in_place=not data):
                 return
         value = self.arith(node.op, owner, self.ev(node.value))
-        if isinstance(owner, Val) and owner.framework == "torch" and owner.is_leaf and owner.requires_grad \
-                and not self.no_grad and not data:
-            raise WouldFail(f"{base.id} is a leaf tensor that requires grad and is updated in place "
+        if isinstance(owner, Val):
+            self._change_in_place(owner, base.id, data)
+        self.bind(base.id, _named_if_op(value, base.id))
+
+    def _change_in_place(self, owner: Val, name: str, data: bool) -> None:
+        """`name += ...` on a tensor or array: torch's error for a leaf that requires
+        grad, and every other name for the same value becomes unknown."""
+        if owner.framework == "torch" and owner.is_leaf and owner.requires_grad and not self.no_grad and not data:
+            raise WouldFail(f"{name} is a leaf tensor that requires grad and is updated in place "
                             "outside torch.no_grad()")
-        if isinstance(owner, Val) and owner.framework in ("torch", "numpy"):
+        if owner.framework in ("torch", "numpy"):
             # `+=` on a tensor or array changes it in place: every other name for it changes too.
             for scope in (self.scopes[-1], self.globals):
-                for name, bound in list(scope.items()):
-                    if name != base.id and isinstance(bound, Val) and bound.tree is owner.tree:
-                        scope[name] = Unknown(f"{name} is changed in place through {base.id}")
-        self.bind(base.id, _named(value, base.id) if isinstance(value, Val) and value.tree[0] == "op" else value)
+                for other, bound in list(scope.items()):
+                    if other != name and isinstance(bound, Val) and bound.tree is owner.tree:
+                        scope[other] = Unknown(f"{other} is changed in place through {name}")
 
     def st_Try(self, node):
         """A try block that catches the error it demonstrates: the error is expected,
@@ -345,15 +352,13 @@ class Interpreter(Expressions, Steps):
     def _taint(self, statement, reason: str) -> None:
         """Bind every name the statement would bind to an unknown value; a statement
         that prints or calls backward() is reported unread."""
-        if any(isinstance(n, ast.Call) and ((isinstance(n.func, ast.Name) and n.func.id == "print") or
-               (isinstance(n.func, ast.Attribute) and n.func.attr == "backward")) for n in ast.walk(statement)):
+        if _prints_or_backward(statement):
             self.event("unread", statement.lineno, message=reason)
         for name in _stored_names(statement):
             self.bind(name, Unknown(reason))
         for receiver in _mutated_names(statement):
             self.bind(receiver, Unknown(reason))
-        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in
-               ("step", "backward", "sub_") for n in ast.walk(statement)):
+        if _changes_parameters(statement):
             for scope in (self.scopes[-1], self.globals):
                 for name, value in list(scope.items()):
                     if isinstance(value, Val) and any(l.requires_grad for l in leaves(value.tree)):
@@ -386,68 +391,6 @@ class _Budget(Exception):
     pass
 
 
-def _is_print(node) -> bool:
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
-
-
-def _dotted(node) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        return ".".join([node.id, *reversed(parts)])
-    return None
-
-
-def _canonical(module: str) -> str:
-    module = module.replace("torch.nn.functional", "torch.nn.functional")
-    return "numpy" + module[len("numpy"):] if module.startswith("numpy") else module
-
-
-def _stored_names(statement) -> set[str]:
-    return {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} | \
-           {n.name for n in ast.walk(statement) if isinstance(n, (ast.FunctionDef, ast.ClassDef))} | \
-           {(a.asname or a.name).split(".")[0] for n in ast.walk(statement)
-            if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
-
-
-def _mutated_names(statement) -> set[str]:
-    names = set()
-    for node in ast.walk(statement):
-        targets = [node.target] if isinstance(node, ast.AugAssign) else (
-            [t for t in node.targets if isinstance(t, (ast.Attribute, ast.Subscript))]
-            if isinstance(node, ast.Assign) else [])
-        for base in targets:
-            while isinstance(base, (ast.Attribute, ast.Subscript)):
-                base = base.value
-            if isinstance(base, ast.Name):
-                names.add(base.id)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr.endswith("_"):
-            base = node.func.value
-            while isinstance(base, ast.Attribute):
-                base = base.value
-            if isinstance(base, ast.Name):
-                names.add(base.id)
-    return names
-
-
-_REPR_CALLS = {"tensor", "array", "Parameter", "Size", "Tensor"}
-
-
-def _is_printed_listing(tree) -> bool:
-    """A block that only holds printed values (`tensor([1., 2.])`, `[0.5 0.25]`), as
-    Markdown shows output in an unlabelled fence: output, not code to run."""
-    def printed(node) -> bool:
-        if isinstance(node, ast.Call):
-            func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            return func in _REPR_CALLS
-        return isinstance(node, (ast.Constant, ast.List, ast.Tuple, ast.UnaryOp))
-    return bool(tree.body) and all(isinstance(s, ast.Expr) and printed(s.value) for s in tree.body)
-
-
-def _without_magics(source: str) -> str:
-    """IPython magics and shell escapes are not Python: blank them, keeping line numbers."""
-    lines = source.split("\n")
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
-
+def _named_if_op(value, name: str):
+    """A computed value bound to a name renders as that name."""
+    return _named(value, name) if isinstance(value, Val) and value.tree[0] == "op" else value

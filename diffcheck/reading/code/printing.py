@@ -50,46 +50,56 @@ def _old_style_format(interp, arg):
     """The parts of `'...' % (a, b)` and `'...'.format(a, b)`, or None when `arg` is neither."""
     if isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Mod) and isinstance(arg.left, ast.Constant) \
             and isinstance(arg.left.value, str):
-        values = arg.right.elts if isinstance(arg.right, ast.Tuple) else [arg.right]
-        parts, position, used = [], 0, 0
-        for match in _PERCENT.finditer(arg.left.value):
-            parts.append(Part("text", arg.left.value[position:match.start()]))
-            position = match.end()
-            if match.group(3) == "%":
-                parts.append(Part("text", "%"))
-                continue
-            if match.group(1) or used >= len(values):
-                raise Cannot("a %-format the reader cannot apply")
-            spec = match.group(2) + ("" if match.group(3) in "sra" else match.group(3).replace("i", "d").replace("u", "d"))
-            parts.append(_part(interp, values[used], spec, ord("r") if match.group(3) == "r" else -1))
-            used += 1
-        parts.append(Part("text", arg.left.value[position:]))
-        return parts
+        return _percent_format(interp, arg)
     if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "format" \
             and isinstance(arg.func.value, ast.Constant) and isinstance(arg.func.value.value, str):
-        keywords = _keywords(arg)
-        parts, automatic = [], 0
-        try:
-            fields = list(string.Formatter().parse(arg.func.value.value))
-        except ValueError:
-            raise Cannot("a format string the reader cannot read") from None
-        for literal, field_name, spec, conversion in fields:
-            parts.append(Part("text", literal))
-            if field_name is None:
-                continue
-            if field_name == "":
-                field_name, automatic = str(automatic), automatic + 1
-            if field_name.isdigit() and int(field_name) < len(arg.args):
-                value_node = arg.args[int(field_name)]
-            elif field_name in keywords:
-                value_node = keywords[field_name]
-            else:
-                raise Cannot("a format field the reader cannot resolve")
-            if "{" in (spec or ""):
-                raise Cannot("a nested format specification")
-            parts.append(_part(interp, value_node, spec or "", ord(conversion) if conversion else -1))
-        return parts
+        return _format_call(interp, arg)
     return None
+
+
+def _percent_format(interp, arg) -> list:
+    """The parts of `'...' % (a, b)`."""
+    values = arg.right.elts if isinstance(arg.right, ast.Tuple) else [arg.right]
+    parts, position, used = [], 0, 0
+    for match in _PERCENT.finditer(arg.left.value):
+        parts.append(Part("text", arg.left.value[position:match.start()]))
+        position = match.end()
+        if match.group(3) == "%":
+            parts.append(Part("text", "%"))
+            continue
+        if match.group(1) or used >= len(values):
+            raise Cannot("a %-format the reader cannot apply")
+        spec = match.group(2) + ("" if match.group(3) in "sra" else match.group(3).replace("i", "d").replace("u", "d"))
+        parts.append(_part(interp, values[used], spec, ord("r") if match.group(3) == "r" else -1))
+        used += 1
+    parts.append(Part("text", arg.left.value[position:]))
+    return parts
+
+
+def _format_call(interp, arg) -> list:
+    """The parts of `'...'.format(a, b)`."""
+    keywords = _keywords(arg)
+    parts, automatic = [], 0
+    try:
+        fields = list(string.Formatter().parse(arg.func.value.value))
+    except ValueError:
+        raise Cannot("a format string the reader cannot read") from None
+    for literal, field_name, spec, conversion in fields:
+        parts.append(Part("text", literal))
+        if field_name is None:
+            continue
+        if field_name == "":
+            field_name, automatic = str(automatic), automatic + 1
+        if field_name.isdigit() and int(field_name) < len(arg.args):
+            value_node = arg.args[int(field_name)]
+        elif field_name in keywords:
+            value_node = keywords[field_name]
+        else:
+            raise Cannot("a format field the reader cannot resolve")
+        if "{" in (spec or ""):
+            raise Cannot("a nested format specification")
+        parts.append(_part(interp, value_node, spec or "", ord(conversion) if conversion else -1))
+    return parts
 
 
 def _concatenation(interp, arg):

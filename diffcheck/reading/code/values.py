@@ -258,40 +258,47 @@ class Renderer:
         return self._text(strip(tree) if top else tree)[0]
 
     def _text(self, node) -> tuple[str, int]:
+        """The text of `node` and its precedence (9: needs no brackets)."""
         kind = node[0]
         if kind == "leaf":
             return self.leaf_name(node[1]), 9
         if kind == "num":
             return _number(node[1]), (9 if node[1] >= 0 else 3)
         if kind == "named":
-            name, inner = node[1], node[2]
-            text = self._text(inner)
-            if self.inline or inner[0] == "leaf" or not usable_name(name) or name in self.names.values():
-                return text
-            body = text[0]
-            if self.defines.get(name, body) != body:
-                return text
-            self.defines[name] = body
-            return name, 9
+            return self._named_text(node[1], node[2])
         name, args, params = node[1], node[2], node[3]
         if name == "neg":
             inner, p = self._text(args[0])
             return "-" + (inner if p > 3 else f"({inner})"), 3
         if name in _SYMBOL:
-            p = _PRECEDENCE[name]
-            left, lp = self._text(args[0])
-            right, rp = self._text(args[1])
-            if lp < p or (name == "pow" and lp <= p):
-                left = f"({left})"
-            # Same precedence on the right: only a+(b+c) and a*(b*c) may drop brackets
-            # (a*(B @ c) is not (a*B) @ c when a is a matrix).
-            if rp < p or (rp == p and not (name in ("add", "mul") and _op_name(args[1]) == name)) \
-                    or (name == "pow" and rp < 9):
-                right = f"({right})"
-            return left + _SYMBOL[name] + right, p
+            return self._infix_text(name, args)
         inner = ", ".join(self._text(a)[0] for a in args)
         extra = "".join(f", {k}={_number(v)}" for k, v in params)
         return f"{name}({inner}{extra})", 9
+
+    def _named_text(self, name: str, inner) -> tuple[str, int]:
+        """A named sub-tree: its name, defined once, unless it is written out."""
+        text = self._text(inner)
+        if self.inline or inner[0] == "leaf" or not usable_name(name) or name in self.names.values():
+            return text
+        body = text[0]
+        if self.defines.get(name, body) != body:
+            return text
+        self.defines[name] = body
+        return name, 9
+
+    def _infix_text(self, name: str, args) -> tuple[str, int]:
+        p = _PRECEDENCE[name]
+        left, lp = self._text(args[0])
+        right, rp = self._text(args[1])
+        if lp < p or (name == "pow" and lp <= p):
+            left = f"({left})"
+        # Same precedence on the right: only a+(b+c) and a*(b*c) may drop brackets
+        # (a*(B @ c) is not (a*B) @ c when a is a matrix).
+        if rp < p or (rp == p and not (name in ("add", "mul") and _op_name(args[1]) == name)) \
+                or (name == "pow" and rp < 9):
+            right = f"({right})"
+        return left + _SYMBOL[name] + right, p
 
 
 def _op_name(node) -> str | None:
