@@ -239,6 +239,13 @@ def classify(result: CheckResult, problem: Problem, point, lazy: bool = False,
         result.results["numeric"] = replace(working.pop("numeric"), status=SKIPPED, reason=fooled)
         failures = {}
     result.discrepancies = _blamed(working, reference_name, failures, problem, rounding, tolerances)
+    _settle(result, problem, working[reference_name], errors, fooled)
+    return result
+
+
+def _settle(result: CheckResult, problem: Problem, reference: Gradient, errors: list, fooled: str) -> None:
+    """The verdict once the comparisons are made: a discrepancy, a method's error,
+    or agreement, which is `inconclusive` when it could not have failed."""
     if result.discrepancies:
         result.verdict = DISCREPANCY
         result.reason = "; ".join(d.describe() for d in result.discrepancies)
@@ -248,12 +255,11 @@ def classify(result: CheckResult, problem: Problem, point, lazy: bool = False,
     elif fooled:
         result.reason = f"numeric {fooled}"
     else:
-        undecided, note = undiscriminated(working[reference_name], result.tolerances, problem)
+        undecided, note = undiscriminated(reference, result.tolerances, problem)
         if undecided:
             result.verdict, result.reason = INCONCLUSIVE, undecided
         elif note:
             result.reason = note
-    return result
 
 
 #: Ops whose float64 result at an argument beyond 2**53 is meaningless: no two
