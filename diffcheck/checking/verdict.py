@@ -34,6 +34,7 @@ from diffcheck.checking.tolerances import (
 from diffcheck.language.expr import Apply, evaluate, postorder
 from diffcheck.language.screen import domain_hazard, kinks_reached
 from diffcheck.vocabulary import AGREE, DISCREPANCY, INCONCLUSIVE, NONDIFFERENTIABLE, OUTSIDE_DOMAIN
+from diffcheck.backends.numeric import partials
 
 
 @dataclass
@@ -128,7 +129,6 @@ def judge(problem: Problem, point, results: dict[str, Gradient], lazy: bool = Fa
 
 def one_sided_derivatives(problem: Problem, point) -> dict[str, dict[str, np.ndarray]]:
     """Left and right numeric derivatives (and their errors) for every ``wrt`` entry."""
-    from diffcheck.backends.numeric import partials
     out = {}
     for side in ("left", "right"):
         out[side], out[f"{side}_error"] = {}, {}

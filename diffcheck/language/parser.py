@@ -251,10 +251,10 @@ class _Builder:
         params = dict(op.params)
         for key, value in zip(op.params, positional):
             params[key] = self._parameter(name, key, value)
-        for keyword in node.keywords:
-            if keyword.arg not in op.params:
-                raise self.fail(f"{name}() has no parameter '{keyword.arg}'", keyword.value)
-            params[keyword.arg] = self._parameter(name, keyword.arg, keyword.value)
+        for given in node.keywords:
+            if given.arg not in op.params:
+                raise self.fail(f"{name}() has no parameter '{given.arg}'", given.value)
+            params[given.arg] = self._parameter(name, given.arg, given.value)
         return Apply(op, tuple(args), params, self.column(node))
 
     def _parameter(self, op_name: str, key: str, node: ast.AST):

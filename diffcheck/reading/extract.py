@@ -17,6 +17,7 @@ import tomli_w
 from diffcheck.reading import mathfinder
 from diffcheck.reading.detect import read_document
 from diffcheck.reading.document import Document, Found, Location, Unread
+from diffcheck.reading import codefinder
 
 # Fields the case-file schema (format 1) does not know yet; `strict` output leaves them out.
 EXTENSION_FIELDS = ("review", "order")
@@ -51,10 +52,6 @@ def extract(path) -> Extraction:
 
 def _finders():
     yield "math", mathfinder.find
-    try:
-        from diffcheck.reading import codefinder
-    except ImportError:      # written in parallel; absent until merged
-        return
     yield "code", codefinder.find
 
 

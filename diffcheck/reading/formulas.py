@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from diffcheck.reading.document import Block, Location
 from diffcheck.reading.latexexpr import normalise_unicode
+from diffcheck.language.ops import CONSTANTS, OPS
 
 NAME = r"(?:\\(?:hat|bar|tilde)\{[A-Za-z]\}|[A-Za-z]|\\[A-Za-z]+)(?:_\{?[A-Za-z0-9]+\}?)?"
 DIFFERENTIAL = r"(?:d|\\partial|\\mathrm\{d\}|∂)"
@@ -193,7 +194,6 @@ def plain_name(latex: str) -> str:
 
 
 def expression_variables(expression: str) -> set[str]:
-    from diffcheck.language.ops import CONSTANTS, OPS
     return {n for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression)
             if n not in OPS and n not in CONSTANTS}
 

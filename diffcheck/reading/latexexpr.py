@@ -18,6 +18,7 @@ from diffcheck.errors import DiffcheckError
 from diffcheck.language.expr import to_text
 from diffcheck.language.parser import parse
 from diffcheck.reading.latexsympy import GREEK, HAT, STAND_INS, Translation, via_sympy
+from diffcheck.language.expr import evaluate
 
 MAX_FORMULA = 2_000
 
@@ -215,7 +216,6 @@ def _already_in_language(latex: str) -> str | None:
 def _value_text(tree) -> str | None:
     import math
 
-    from diffcheck.language.expr import evaluate
     try:
         value = float(evaluate(tree, {}))
     except (DiffcheckError, ArithmeticError, ValueError, TypeError):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from diffcheck.errors import DiffcheckError
 from diffcheck.language.expr import to_text
 from diffcheck.language.parser import parse
+from diffcheck.language.ops import CONSTANTS, OPS
 
 # Stand-ins: functions the grammar knows and teaching documents about derivatives
 # do not use, printed back as the function they stand for.  A formula that uses a
@@ -182,7 +183,6 @@ def _agreed(tree):
 
 
 def _variables(text: str) -> list[str]:
-    from diffcheck.language.ops import CONSTANTS, OPS
     names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
     return sorted(n for n in names if n not in OPS and n not in CONSTANTS)
 

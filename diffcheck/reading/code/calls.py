@@ -32,6 +32,7 @@ from diffcheck.reading.code.values import (
     WouldFail,
     _Return,
 )
+from diffcheck.reading.code.data import stacked
 
 MAX_CALL_DEPTH = 8   # user functions calling user functions
 
@@ -172,7 +173,6 @@ def _arithmetic(interp, name: str, node):
 def _zip(interp, name: str, node):
     if not node.args or node.keywords:
         return _NOT_HANDLED
-    from diffcheck.reading.code.data import stacked
     return stacked(interp, "zip", [interp.operand(interp.ev(a), "zip") for a in node.args], 1)
 
 
@@ -200,7 +200,6 @@ STACKERS = {"torch.stack": "stack", "torch.cat": "cat", "numpy.stack": "stack", 
 
 
 def stack_call(interp, how: str, node):
-    from diffcheck.reading.code.data import stacked
     keywords = _keywords(node)
     if not node.args or set(keywords) - {"dim", "axis"}:
         raise Cannot(f"{how}() with unusual arguments")

@@ -10,6 +10,8 @@ import math
 from diffcheck.reading.code import library as lib
 from diffcheck.reading.code.values import (MAX_TREE_SIZE, NONE, Cannot, FreshGrad, GradRef, Leaf, Method, Module, Opaque, Optimizer,
                      ScaledGrad, Unknown, Val, WouldFail, broadcast, matmul_shape)
+from diffcheck.reading.code.data import subscript
+from diffcheck.reading.code.calls import call
 
 
 class Expressions:
@@ -90,7 +92,6 @@ class Expressions:
     def ex_Subscript(self, node):
         value = self.ev(node.value)
         if isinstance(value, Val):
-            from diffcheck.reading.code.data import subscript
             return subscript(self, value, node)
         index = self.ev(node.slice)
         if isinstance(value, (tuple, list)) and isinstance(index, Val) and isinstance(index.concrete, int):
@@ -105,7 +106,6 @@ class Expressions:
         return self.attribute(owner, node.attr, node)
 
     def ex_Call(self, node):
-        from diffcheck.reading.code.calls import call
         return call(self, node)
 
     def resolve_callee(self, func) -> str | None:

@@ -28,6 +28,7 @@ from diffcheck.reading.code.values import (
     Val,
     WouldFail,
 )
+from diffcheck.reading.code.data import reshaped
 
 # methods that leave a gradient what it is, as far as the reader's values go
 _GRADIENT_CONVERSIONS = ("item", "numpy", "detach", "clone", "tolist", "cpu", "float")
@@ -159,7 +160,6 @@ def _size(interp, owner: Val, attr: str, node, receiver):
 
 
 def _reshape(interp, owner: Val, attr: str, node, receiver):
-    from diffcheck.reading.code.data import reshaped
     sizes = []
     for arg in node.args:
         value = interp.ev(arg)
