@@ -47,3 +47,9 @@ def is_problem(word: str) -> bool:
     ``outside_domain`` or ``unsupported`` checks are reported, but are not
     problems: nothing was shown to be wrong."""
     return word in PROBLEMS
+
+
+def is_listed(word: str) -> bool:
+    """Whether a report lists it for a reader to look at: every problem, and a
+    claim that could not be decided (not wrong, but not shown right either)."""
+    return is_problem(word) or word == UNDECIDED

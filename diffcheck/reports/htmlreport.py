@@ -16,6 +16,8 @@ case without it renders without plots.
 
 from __future__ import annotations
 
+from diffcheck.vocabulary import is_listed, is_problem
+
 import base64
 import functools
 import io
@@ -30,8 +32,6 @@ from diffcheck.reports.records import wording
 FILENAME = "diffcheck-audit.html"
 TEMPLATE = "report.html.j2"
 
-PROBLEM_STATUSES = ("refuted", "undecided", "error")
-BAD_VERDICTS = ("discrepancy", "error")
 MAX_ENTRIES_SHOWN = 8    # per axis of an array; the JSON report has them all
 MAX_TEXT_SHOWN = 240     # characters of a symbolic formula
 PLOT_DPI = 80
@@ -82,9 +82,9 @@ def case_problem_count(case: dict) -> int:
     """Unconfirmed claims, cross-checks and scenarios where the methods disagree or
     fail, and a pytest test that failed."""
     return (("unfinished" in case) + (case.get("outcome") == "failed")
-            + sum(f["status"] in PROBLEM_STATUSES for f in case["findings"])
-            + sum(c["verdict"] in BAD_VERDICTS for c in case["checks"])
-            + sum(s["verdict"] in BAD_VERDICTS for s in case["scenarios"]))
+            + sum(is_listed(f["status"]) for f in case["findings"])
+            + sum(is_problem(c["verdict"]) for c in case["checks"])
+            + sum(is_problem(s["verdict"]) for s in case["scenarios"]))
 
 
 def problem_rows(record: dict) -> list[dict]:
@@ -103,18 +103,18 @@ def problem_rows(record: dict) -> list[dict]:
                          "where": case["where"], "subject": "not checked to the end", "claimed": "",
                          "true": "", "message": case["unfinished"]["reason"], "diagnoses": [], "note": ""})
         for f in case["findings"]:
-            if f["status"] in PROBLEM_STATUSES:
+            if is_listed(f["status"]):
                 rows.append({**base, "source": f"claim {f['claim']} ({f['kind']})" if f["claim"] else f["kind"],
                              "status": f["status"], "where": f["where"], "subject": f["subject"],
                              "claimed": f["claimed"], "true": compact(f["true"]), "message": f["message"],
                              "diagnoses": f["diagnoses"], "note": f["note"]})
         for check in case["checks"]:
-            if check["verdict"] not in BAD_VERDICTS:
+            if not is_problem(check["verdict"]):
                 continue
             for d in check["discrepancies"] or [None]:
                 rows.append({**base, **_check_row(check, d), "where": case["where"]})
         for s in case["scenarios"]:
-            if s["verdict"] in BAD_VERDICTS:
+            if is_problem(s["verdict"]):
                 rows.append({**base, "source": f"claim {s['claim']} ({s['kind']} scenario)",
                              "status": s["verdict"], "where": case["where"],
                              "subject": f"{s['kind']} run over {s['steps']} steps, every method",

@@ -9,6 +9,8 @@ visible ``\\xNN`` before :mod:`xml.etree` escapes the rest.
 
 from __future__ import annotations
 
+from diffcheck.vocabulary import is_problem
+
 import re
 import xml.etree.ElementTree as ET
 
@@ -81,7 +83,7 @@ def _add_case(suite, tally: list[int], case: dict) -> None:
     for number, c in enumerate(case["checks"], start=1):
         tally[TESTS] += 1
         testcase = _case(suite, classname, f"cross-check {number}: gradient of {c['expression']}")
-        if c["verdict"] in ("discrepancy", "error"):
+        if is_problem(c["verdict"]):
             numbers = "\n".join(f"{d['backend']} d/d{d['variable']}{d['index']}: {d['value']} vs "
                                 f"{d['reference_backend']} {d['reference']} (tolerance {d['tolerance']})"
                                 for d in c["discrepancies"])
@@ -89,7 +91,7 @@ def _add_case(suite, tally: list[int], case: dict) -> None:
     for s in case["scenarios"]:
         tally[TESTS] += 1
         testcase = _case(suite, classname, f"claim {s['claim']} ({s['kind']}) run by each method")
-        if s["verdict"] in ("discrepancy", "error"):
+        if is_problem(s["verdict"]):
             _fail_verdict(testcase, tally, s["verdict"], s["reason"], s["reason"])
 
 

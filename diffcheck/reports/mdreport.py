@@ -9,14 +9,14 @@ table pipes are neutralised.
 
 from __future__ import annotations
 
+from diffcheck.vocabulary import is_listed, is_problem
+
 import html
 
 from diffcheck.reports.junitreport import clean
 from diffcheck.reports.records import wording
 
 FILENAME = "diffcheck-audit.md"
-PROBLEM_STATUSES = ("refuted", "error", "undecided")
-PROBLEM_VERDICTS = ("discrepancy", "error")
 
 
 def cell(text) -> str:
@@ -78,18 +78,18 @@ def problems(record: dict) -> list[dict]:
                          "diagnosis": f"{case['unfinished']['outcome']}: {case['unfinished']['reason']}",
                          "finding": None})
         for f in case["findings"]:
-            if f["status"] in PROBLEM_STATUSES:
+            if is_listed(f["status"]):
                 rows.append({"case": case, "status": f["status"], "where": f["where"] or case["where"],
                              "what": f["subject"], "claimed": f["claimed"], "true": _true(f),
                              "diagnosis": "; ".join(d["explanation"] for d in f["diagnoses"]) or f["message"],
                              "finding": f})
         for c in case["checks"]:
-            if c["verdict"] in PROBLEM_VERDICTS:
+            if is_problem(c["verdict"]):
                 rows.append({"case": case, "status": f"methods: {c['verdict']}", "where": case["where"],
                              "what": f"gradient of {c['expression']}", "claimed": "", "true": "",
                              "diagnosis": c["reason"], "finding": None})
         for s in case["scenarios"]:
-            if s["verdict"] in PROBLEM_VERDICTS:
+            if is_problem(s["verdict"]):
                 rows.append({"case": case, "status": f"methods: {s['verdict']}", "where": case["where"],
                              "what": f"claim {s['claim']} ({s['kind']}) run by each method",
                              "claimed": "", "true": "", "diagnosis": s["reason"], "finding": None})

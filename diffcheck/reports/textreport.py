@@ -3,6 +3,8 @@ entry, one column per method, the disagreeing cells in red."""
 
 from __future__ import annotations
 
+from diffcheck.vocabulary import is_problem
+
 import numpy as np
 from rich.console import Console
 from rich.table import Table
@@ -143,10 +145,10 @@ def _document_table(record: dict) -> Table:
             row[5] += "unfinished" in case
         for f in case["findings"]:
             row[1] += f["status"] == "confirmed"
-            row[2] += f["status"] in ("refuted", "error")
+            row[2] += is_problem(f["status"])
             row[3] += f["status"] == "undecided"
-        row[4] += sum(c["verdict"] in ("discrepancy", "error") for c in case["checks"])
-        row[4] += sum(s["verdict"] in ("discrepancy", "error") for s in case["scenarios"])
+        row[4] += sum(is_problem(c["verdict"]) for c in case["checks"])
+        row[4] += sum(is_problem(s["verdict"]) for s in case["scenarios"])
     for document, row in documents.items():
         table.add_row(document, *[Text(str(n), style="bold red" if i in (2, 4, 5) and n else "")
                                   for i, n in enumerate(row)])
