@@ -204,6 +204,8 @@ class NumericBackend:
 
     def gradients(self, problem, points: list[dict]) -> list[Gradient]:
         """The gradient at every point, all points' samples evaluated in batches."""
+        if not problem.wrt:   # nothing to differentiate ("0.5"): the value alone, nothing sampled
+            return [Gradient(self.name, value=float(evaluate(problem.expr, p)), evaluations=1) for p in points]
         sampler = PointSampler(problem, points)
         per_name = {name: partials_many(problem, points, name, sampler=sampler)
                     for name in problem.wrt}

@@ -72,7 +72,7 @@ def check_points(expr: str | Expr, points: Iterable[Mapping], wrt: Iterable[str]
     names = list(backends or BACKENDS)
     answers = {name: run_backend_many(BACKENDS[name], problem, normal) for name in names}
     stacked = {name: np.stack([p[name] for p in normal]) for name in shapes}
-    clear, values, allowed = screen(problem, stacked, answers, tolerances)
+    clear, values, allowed = screen(problem, stacked, answers, tolerances, count=len(normal))
     results = []
     for i, point in enumerate(normal):
         at_point = {name: answers[name][i] for name in names}
@@ -108,7 +108,7 @@ def run_backend_many(backend, problem: Problem, points: list) -> list[Gradient]:
 
 
 def screen(problem: Problem, stacked: dict, answers: dict[str, list[Gradient]],
-           tolerances: Tolerances = DEFAULT_TOLERANCES):
+           tolerances: Tolerances = DEFAULT_TOLERANCES, count: int | None = None):
     """Which points are plainly fine, for all points at once.
 
     A point is cleared when :func:`~diffcheck.language.screen.regular_points`
@@ -117,7 +117,8 @@ def screen(problem: Problem, stacked: dict, answers: dict[str, list[Gradient]],
     reference among them, and each agrees with it within the tolerance with no
     rounding allowance.  Returns the cleared mask, the function's values and,
     per method, the tolerances used (arrays over points)."""
-    count = len(next(iter(stacked.values())))
+    if count is None:   # an expression with no variable has nothing stacked to count
+        count = len(next(iter(stacked.values())))
     computed = evaluate(problem.expr, stacked, keep=True, batch=True)
     value = np.asarray(computed[id(problem.expr)], dtype=np.float64).reshape(count)
     clear = regular_points(problem, stacked, computed, count)

@@ -29,6 +29,8 @@ MAX_TEXT_LENGTH = 20_000
 MAX_NODES = 5_000
 MAX_DEPTH = 1_000
 MAX_LITERAL = 1e100
+#: Largest axis number accepted: variables are scalars, vectors or matrices.
+MAX_AXIS = 2
 MAX_CONSTANT_EXPONENT = 1024
 MAX_LIST_ENTRIES = 100_000
 
@@ -264,6 +266,8 @@ class _Builder:
             value = self._signed_number(node, f"{op_name}(): axis must be a whole number")
             if value != int(value):
                 raise self.fail(f"{op_name}(): axis must be a whole number", node)
+            if abs(value) > MAX_AXIS:   # variables have at most two axes; a huge one overflows NumPy's C long
+                raise self.fail(f"{op_name}(): axis {value:g} does not exist (variables have at most 2 axes)", node)
             return int(value)
         return self._signed_number(node, f"{op_name}(): {key} must be a number")
 
