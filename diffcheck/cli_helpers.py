@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import click
 
+from diffcheck.printable import printable
 from diffcheck.vocabulary import FOUND, INTERRUPTED
 
 #: Where reports go when neither the command line nor [tool.diffcheck] says.
@@ -39,7 +40,7 @@ def console(stderr: bool = False):
 
 def say(where, text: str) -> None:
     """One plain line on a console: no rich markup or highlighting of the user's text."""
-    where.print(text, markup=False, highlight=False)
+    where.print(printable(text), markup=False, highlight=False)
 
 
 def first(*values):

@@ -41,3 +41,15 @@ def test_an_expression_without_variables_on_the_command_line():
     done = diffcheck_cli("check", "0.5")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_escape_sequences_from_a_case_file_never_reach_the_terminal_raw(tmp_path):
+    case_file = tmp_path / "evil.toml"
+    case_file.write_text('format = 1\ndocument = "evil\\u001b[2J.txt"\n\n[[case]]\nname = "c"\n'
+                         'where = "here\\u001b]0;owned\\u0007"\nquote = "q\\u001b[31m"\nexpression = "x**2"\n'
+                         'variables = { x = 3.0 }\n\n[[case.claim]]\nkind = "gradient"\nwrt = "x"\n'
+                         'claimed = "7"\n')
+    done = diffcheck_cli("audit", str(case_file), "--no-reports")
+    assert done.returncode == 1
+    assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout + done.stderr
+    assert "\\x1b" in done.stdout   # shown, not swallowed

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "diffcheck"
 
 #: Bottom to top.  Top-level modules not listed are the application layer.
 LAYERS = [
-    {"diffcheck.errors", "diffcheck.vocabulary", "diffcheck.plaindata"},
+    {"diffcheck.errors", "diffcheck.vocabulary", "diffcheck.plaindata", "diffcheck.printable"},
     {"diffcheck.language"},
     {"diffcheck.backends"},
     {"diffcheck.checking"},

@@ -3,6 +3,7 @@ entry, one column per method, the disagreeing cells in red."""
 
 from __future__ import annotations
 
+from diffcheck.printable import printable
 from diffcheck.vocabulary import is_problem
 
 import numpy as np
@@ -106,15 +107,15 @@ def print_audit(record: dict, console: Console | None = None, limit: int = 40,
         console.print(_document_table(record))
     if load_errors:
         for error in record["load_errors"]:
-            console.print(Text(f"case file error: {error}", style="bold red"))
+            console.print(Text(f"case file error: {printable(error)}", style="bold red"))
     rows = problems(record)
     for number, row in enumerate(rows[:limit], start=1):
         diagnosis = row["diagnosis"]
         line = Text(f"{number:3}. ", style="bold")
-        line.append(f"{row['case']['document']} · {row['where']}: ", style="cyan")
-        line.append(f"{row['what']}: claimed {clip(row['claimed'], 60)}, true {clip(row['true'], 60)}. "
-                    if row["claimed"] else f"{row['what']}: ")
-        line.append(diagnosis, style="yellow")
+        line.append(printable(f"{row['case']['document']} · {row['where']}: "), style="cyan")
+        line.append(printable(f"{row['what']}: claimed {clip(row['claimed'], 60)}, true {clip(row['true'], 60)}. "
+                              if row["claimed"] else f"{row['what']}: "))
+        line.append(printable(diagnosis), style="yellow")
         console.print(line, overflow="fold")
     if len(rows) > limit:
         console.print(f"... and {len(rows) - limit} more findings (see the reports)")
@@ -150,7 +151,7 @@ def _document_table(record: dict) -> Table:
         row[4] += sum(is_problem(c["verdict"]) for c in case["checks"])
         row[4] += sum(is_problem(s["verdict"]) for s in case["scenarios"])
     for document, row in documents.items():
-        table.add_row(document, *[Text(str(n), style="bold red" if i in (2, 4, 5) and n else "")
+        table.add_row(Text(printable(document)), *[Text(str(n), style="bold red" if i in (2, 4, 5) and n else "")
                                   for i, n in enumerate(row)])
     return table
 
