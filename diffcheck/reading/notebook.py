@@ -66,6 +66,11 @@ def _outputs(document: Document, outputs, code: int, label: str) -> None:
             text = output.get("text", "")
         elif kind in ("execute_result", "display_data"):
             text = output.get("data", {}).get("text/plain", "")
+        elif kind in ("error", "pyerr"):
+            # The cell failed when its author ran it: what the document shows is
+            # the error itself (ename: evalue), so code that cannot run there is
+            # no mistake of the document's.
+            text = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
         else:
             continue
         text = "".join(text) if isinstance(text, list) else str(text)
