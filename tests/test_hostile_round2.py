@@ -53,3 +53,17 @@ def test_escape_sequences_from_a_case_file_never_reach_the_terminal_raw(tmp_path
     assert done.returncode == 1
     assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout + done.stderr
     assert "\\x1b" in done.stdout   # shown, not swallowed
+
+
+@pytest.mark.parametrize("value,verdict", [("nan", "outside_domain"), ("-inf", "outside_domain"),
+                                           ("1e200", "agree")])
+def test_at_accepts_what_the_api_and_case_files_accept(value, verdict):
+    # d/dx (3*x) = 3 at any finite x; a non-finite x has no gradient.
+    done = diffcheck_cli("check", "3*x", "--at", f"x={value}", "--format", "json")
+    assert "Traceback" not in done.stderr
+    assert f'"verdict": "{verdict}"' in done.stdout, done.stdout + done.stderr
+
+
+def test_a_literal_in_an_expression_is_still_bounded():
+    with pytest.raises(ExpressionError, match="number is larger than 1e\\+100"):
+        check_expr("x + 1e200", {"x": 1.0})

@@ -29,6 +29,12 @@ MAX_TEXT_LENGTH = 20_000
 MAX_NODES = 5_000
 MAX_DEPTH = 1_000
 MAX_LITERAL = 1e100
+#: Largest magnitude of a variable's value written as text (``--at x=1e300``).
+MAX_VALUE = float.fromhex("0x1.fffffffffffffp+1023")
+#: Non-finite values, written as Python and NumPy print them: the API and case
+#: files accept them, so ``--at`` does too (the check then says outside_domain).
+SPECIAL_VALUES = {"nan": float("nan"), "inf": float("inf"), "+inf": float("inf"), "-inf": float("-inf"),
+                  "infinity": float("inf"), "-infinity": float("-inf")}
 #: Largest axis number accepted: variables are scalars, vectors or matrices.
 MAX_AXIS = 2
 MAX_CONSTANT_EXPONENT = 1024
@@ -129,8 +135,12 @@ def _check_ascii(text: str, where: str) -> None:
 
 
 class _Builder:
-    def __init__(self, text: str, declared: set[str], where: str, ops: Mapping[str, Op]):
+    def __init__(self, text: str, declared: set[str], where: str, ops: Mapping[str, Op],
+                 largest: float = MAX_LITERAL):
         self.ops = ops
+        # Literals in an expression stay below MAX_LITERAL (their powers would
+        # overflow); a variable's value may be any finite float64, as in the API.
+        self.largest = largest
         self.text = text
         self.declared = declared
         self.where = where
@@ -285,10 +295,11 @@ class _Builder:
             kind = {str: "strings", bytes: "bytes", bool: "booleans", complex: "complex numbers",
                     type(None): "None", type(...): "..."}.get(type(value), type(value).__name__)
             raise self.fail(f"{kind} are not allowed", node)
-        if isinstance(value, int) and value.bit_length() > 400:
-            raise self.fail(f"number is larger than {MAX_LITERAL:g}", node)
-        if not math.isfinite(float(value)) or abs(value) > MAX_LITERAL:
-            raise self.fail(f"number is larger than {MAX_LITERAL:g}", node)
+        largest = self.largest
+        if isinstance(value, int) and value.bit_length() > 1100:
+            raise self.fail(f"number is larger than {largest:g}", node)
+        if not math.isfinite(float(value)) or abs(value) > largest:
+            raise self.fail(f"number is larger than {largest:g}", node)
         return float(value)
 
     def _literal(self, root: ast.List):
@@ -351,7 +362,10 @@ def parse_value(text: str, *, where: str = "value"):
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise ExpressionError(f"cannot read {text[:40]!r} as a number or a list of numbers",
                               where=where) from None
-    builder = _Builder(text.strip(), set(), where, OPS)
+    special = SPECIAL_VALUES.get(text.strip().lower())
+    if special is not None:
+        return special
+    builder = _Builder(text.strip(), set(), where, OPS, largest=MAX_VALUE)
     if isinstance(node, ast.List):
         return builder._literal(node)
     return builder._signed_number(node, "a value must be a number or a list of numbers")
