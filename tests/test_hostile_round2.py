@@ -67,3 +67,16 @@ def test_at_accepts_what_the_api_and_case_files_accept(value, verdict):
 def test_a_literal_in_an_expression_is_still_bounded():
     with pytest.raises(ExpressionError, match="number is larger than 1e\\+100"):
         check_expr("x + 1e200", {"x": 1.0})
+
+
+def test_markdown_from_a_case_file_is_shown_literally_in_the_markdown_report(tmp_path):
+    case_file = tmp_path / "md.toml"
+    case_file.write_text('format = 1\ndocument = "**ALL CLAIMS VERIFIED**"\n\n[[case]]\nname = "c"\n'
+                         'where = "![pwned](http://example.invalid/x.png)"\nexpression = "x**2"\n'
+                         'variables = { x = 3.0 }\n\n[[case.claim]]\nkind = "gradient"\nwrt = "x"\n'
+                         'claimed = "7"\n')
+    done = diffcheck_cli("audit", str(case_file), "--format", "md", "--report-dir", str(tmp_path / "out"), "-q")
+    assert done.returncode == 1
+    report = (tmp_path / "out" / "diffcheck-audit.md").read_text()
+    assert "**ALL CLAIMS VERIFIED**" not in report and "![pwned]" not in report
+    assert "\\*\\*ALL CLAIMS VERIFIED\\*\\*" in report and "\\!\\[pwned\\]" in report

@@ -12,6 +12,7 @@ from __future__ import annotations
 from diffcheck.vocabulary import is_listed, is_problem
 
 import html
+import re
 
 from diffcheck.reports.junitreport import clean
 from diffcheck.reports.records import wording
@@ -19,9 +20,17 @@ from diffcheck.reports.records import wording
 FILENAME = "diffcheck-audit.md"
 
 
+#: Characters that start Markdown inline syntax; a backslash makes each literal.
+_MARKDOWN_SYNTAX = re.compile(r"([\\*_\[\]!~])")
+
+
 def cell(text) -> str:
-    """Text safe inside one Markdown table cell (control characters shown as \\xNN)."""
+    """Text safe inside one Markdown table cell or list item: control characters
+    shown as \\xNN, HTML escaped, and Markdown's inline syntax (emphasis, links,
+    images, strikethrough) backslash-escaped, so a case file or document cannot
+    write `**ALL CLAIMS VERIFIED**` or an image link into the report."""
     text = html.escape(clean(str(text)), quote=False)
+    text = _MARKDOWN_SYNTAX.sub(r"\\\1", text)
     return " ".join(text.split()).replace("|", "&#124;").replace("`", "&#96;")
 
 
