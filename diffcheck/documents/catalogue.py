@@ -86,6 +86,7 @@ class Case:
     batch_size: int | None = None
     dtype: str = "float64"   # the precision the document's own code computed in
     random_inputs: list[str] = field(default_factory=list)   # drawn unseeded by the document: outputs may come from other draws
+    rounded_inputs: dict = field(default_factory=dict)       # variable -> unit of its last printed digit
     defines: dict[str, Expr] = field(default_factory=dict)
     alternatives: list[Alternative] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
@@ -264,6 +265,8 @@ def _build_case(raw: dict, shown: str, document: str) -> Case:
         if variable not in point:
             raise CaseFileError(f"{locate('field wrt')}: {variable!r} is not a variable of the case")
     case.random_inputs = list(raw.get("random_inputs", []))
+    case.rounded_inputs = {name: float(unit) for name, unit in raw.get("rounded_inputs", {}).items()
+                           if name in point}
     for variable in case.random_inputs:
         if variable not in point:
             raise CaseFileError(f"{locate('field random_inputs')}: {variable!r} is not a variable of the case")

@@ -101,6 +101,27 @@ def float32_allowance(true, computed_in_float32) -> np.ndarray:
     return 2 * np.abs(np.asarray(computed_in_float32, float) - true) + 4 * float(np.finfo(np.float32).eps) * np.abs(true)
 
 
+def rounding_of_inputs(case, point, quantity) -> np.ndarray | float:
+    """How far the claim's quantity may move when inputs are known only to the
+    digits a document printed (``rounded_inputs``: a value read from a printed
+    random tensor, 0.2934 for -0.29337...): each entry moved by half a unit of
+    its last digit, one at a time, both ways; the changes added up (a linear
+    bound, enough for the half-unit moves involved)."""
+    if not case.rounded_inputs:
+        return 0.0
+    base = np.asarray(quantity(point), float)
+    spread = np.zeros(np.shape(base))
+    for name, unit in case.rounded_inputs.items():
+        for index in np.ndindex(*np.shape(point[name])):
+            moved = []
+            for sign in (1.0, -1.0):
+                shifted = {**point, name: np.array(point[name], dtype=float)}
+                shifted[name][index] += sign * unit / 2
+                moved.append(np.abs(np.asarray(quantity(shifted), float) - base))
+            spread = spread + np.maximum(*moved)
+    return spread
+
+
 def _value_in_float32(tree, point) -> np.ndarray:
     """The forward value computed in float32 throughout, constants included."""
     def leaf(node):
@@ -170,6 +191,7 @@ def check_value(run: CaseRun, claim: Claim) -> list[Finding]:
     allowance = 0.0
     if case.dtype == "float32":
         allowance = float32_allowance(true, _value_in_float32(tree, point))
+    allowance = allowance + rounding_of_inputs(case, point, lambda at: evaluate(tree, at))
     return [compare_claimed(run, claim, subject, spec["claimed"], true, context, spec.get("relation", "="),
                      allowance=allowance)]
 
@@ -200,6 +222,8 @@ def check_gradient(run: CaseRun, claim: Claim) -> list[Finding]:
     if case.dtype == "float32":
         single = {k: v.astype(np.float32) for k, v in point.items()}
         allowance = float32_allowance(true, value_and_grad(tree, single, [wrt], dtype=np.float32)[1][wrt])
+    allowance = allowance + rounding_of_inputs(
+        case, point, lambda at: value_and_grad(tree, at, [wrt], dtype=np.float64)[1][wrt])
     finding = compare_claimed(run, claim, subject, spec["claimed"], true, context, evidence=evidence,
                        allowance=allowance)
     if result.verdict == DISCREPANCY:

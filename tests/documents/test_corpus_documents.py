@@ -54,7 +54,6 @@ KNOWN_GAPS = {
     },
     "test_no_right_claim_is_refuted": {
         "chain_rule_notes.tex": "a right claim is read wrongly (a false finding)",
-        "random_inputs.ipynb": "a right claim is read wrongly (a false finding)",
     },
     "test_every_refutation_is_about_a_planted_mistake": {
         "autograd_pitfalls.txt": "a refutation that is not a planted mistake (a false finding)",

@@ -130,12 +130,14 @@ def _reads_random_leaf(obs: Observation) -> bool:
     leaf = tree[1]
     if leaf.value is None:
         try:
-            value, _ = read_claimed(obs.claimed)
+            value, half_units = read_claimed(obs.claimed)
         except (DiffcheckError, ValueError):
             return True
         if leaf.shape is None or np.shape(value) == tuple(leaf.shape):
             leaf.value = np.asarray(value, float).tolist()
             leaf.read_from_output = True
+            # The printed digits are all that is known of the draw: a unit of the last one.
+            leaf.printed_unit = 2 * float(np.max(half_units))
     return True
 
 

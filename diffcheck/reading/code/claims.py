@@ -150,6 +150,8 @@ class Builder:
                 case["dtype"] = "float32"
             if any(leaf.read_from_output for leaf in named):
                 meta["notes"].append(RANDOM_NOTE)
+                case["rounded_inputs"] = {name: leaf.printed_unit for leaf, name in named.items()
+                                          if leaf.read_from_output and leaf.printed_unit > 0}
                 for claim in case["claim"]:
                     claim["review"] = True
             if meta["notes"]:

@@ -46,6 +46,7 @@ class Leaf:
     dtype: str                 # "float32" | "float64" | "int"
     random: bool = False
     read_from_output: bool = False
+    printed_unit: float = 0.0       # when read from output: a unit of its last printed digit
     version: int = 0
     # Gradient bookkeeping: None until the first backward() (torch's x.grad is None),
     # else the backward() contributions since the last zeroing.
