@@ -1,0 +1,293 @@
+"""Can the verdict be trusted in hard cases?  Run by hand:
+
+    python benchmarks/hard_cases.py            # the whole corpus (about a minute)
+    python benchmarks/hard_cases.py --quick    # every fifth case, a smoke test
+
+A corpus of hard checks (ill-conditioned, near poles, fast oscillation,
+cancellation, huge and tiny arguments, and a smooth well-conditioned subset).
+Each entry is written twice: as diffcheck expression text, and as a Python
+function of mpmath numbers.  The reference derivative is computed HERE, with
+``mpmath.diff`` at increasing precision (30, 60, 120, ... digits) until two
+successive precisions agree to 20 significant digits, independently of
+diffcheck's symbolic backend.  Constants are the float64 numbers the text
+denotes (``1e-15`` is the double nearest 1e-15), and the point is the float64
+point, so the reference is the exact derivative of what diffcheck was given.
+
+Prints per-verdict counts and:
+- misses: ``agree`` while a method (engine, torch, symbolic, or numeric unless
+  it was reported skipped) is wrong by more than 1e-6 relative (for numeric,
+  also by more than its own error estimate);
+- blamed right method: a ``discrepancy`` whose blamed method is within 1e-6
+  relative of the reference;
+- numeric failures: numeric wrong by more than 1e-6 relative, or skipped;
+- on the smooth subset, the numeric method's median and worst relative error
+  beside ``numdifftools.Derivative`` and ``scipy.differentiate.derivative``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import math
+import statistics
+import sys
+import warnings
+from pathlib import Path
+
+import mpmath
+import numpy as np
+from mpmath import mp, mpf
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from diffcheck import check_expr  # noqa: E402
+from diffcheck.checking.harness import make_problem, normalise_point  # noqa: E402
+from diffcheck.language.expr import evaluate  # noqa: E402
+
+WRONG = 1e-6
+AGREE_DIGITS = 20
+PRECISIONS = (30, 60, 120, 240, 480, 960)
+
+
+def c(value: float):
+    """A constant as diffcheck reads it: the float64 number, exactly."""
+    return mpf(float(value))
+
+
+def corpus():
+    """(family, text, mpmath function of keyword arguments, point)."""
+    out = []
+
+    def add(family, text, fun, **point):
+        out.append((family, text, fun, point))
+
+    # Ill-conditioned: nested exponentials, large powers.
+    for x in (0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0):
+        add("ill-conditioned", "exp(exp(x))", lambda x: mp.exp(mp.exp(x)), x=x)
+    for x in (0.1, 0.5, 1.0, 1.5):
+        add("ill-conditioned", "exp(exp(exp(x)))", lambda x: mp.exp(mp.exp(mp.exp(x))), x=x)
+    for k in (20, 50, 100, 200):
+        for x in (0.9, 1.1, 2.0, 5.0):
+            add("ill-conditioned", f"x**{k}", lambda x, k=k: x ** k, x=x)
+    for x in (-3.0, 0.5, 2.0, 10.0):
+        add("ill-conditioned", "exp(x**2)*sin(x)", lambda x: mp.exp(x ** 2) * mp.sin(x), x=x)
+    for x in (1.0, 2.0, 3.0):
+        add("ill-conditioned", "exp(exp(x) - exp(x)*x/x)", lambda x: mp.exp(mp.exp(x) - mp.exp(x) * x / x), x=x)
+
+    # Near poles.
+    for k in range(1, 11):
+        x = 1.0 + 10.0 ** -k
+        add("near pole", "1/(x-1)", lambda x: 1 / (x - 1), x=x)
+    for x2 in (0.3, 0.1, 0.031455984976756834, 0.01, 1e-3, 1e-4, -0.02):
+        add("near pole", "x1**5/x2**3", lambda x1, x2: x1 ** 5 / x2 ** 3, x1=-0.9421629873898021, x2=x2)
+    for k in range(1, 8):
+        x = float(mp.pi / 2) - 10.0 ** -k
+        add("near pole", "tan(x)", lambda x: mp.tan(x), x=x)
+    for x in (1e-2, 1e-5, 1e-10, 1e-100):
+        add("near pole", "log(x)*x**2", lambda x: mp.log(x) * x ** 2, x=x)
+    for x in (0.05, 0.01, 0.002):
+        add("near pole", "1/x - 1/(x+x**2)", lambda x: 1 / x - 1 / (x + x ** 2), x=x)
+
+    # Fast oscillation.
+    for k in (10.0, 31.0, 100.0, 316.0, 1000.0, 1850.0, 3162.0, 10000.0):
+        for x in (0.3, 1.7):
+            add("oscillation", f"sin({k}*x)", lambda x, k=k: mp.sin(c(k) * x), x=x)
+    for k in (50.0, 500.0, 5000.0):
+        for x in (0.2, 0.9):
+            add("oscillation", f"cos({k}*x)*exp(-x)", lambda x, k=k: mp.cos(c(k) * x) * mp.exp(-x), x=x)
+            add("oscillation", f"sin({k}*x**2)", lambda x, k=k: mp.sin(c(k) * x ** 2), x=x)
+
+    # Cancellation.
+    for d in (1e-3, 1e-6, 1e-9, 1e-12, 1e-15):
+        add("cancellation", f"exp(x) - exp(x)*(1+{d})", lambda x, d=d: mp.exp(x) - mp.exp(x) * (1 + c(d)), x=3.0)
+    for x in (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8):
+        add("cancellation", "(1-cos(x))/x**2", lambda x: (1 - mp.cos(x)) / x ** 2, x=x)
+        add("cancellation", "log(1+x) - x", lambda x: mp.log(1 + x) - x, x=x)
+        add("cancellation", "(exp(x) - 1)/x", lambda x: (mp.exp(x) - 1) / x, x=x)
+    physics = "q/(4*pi*epsilon*y**2)*(4*pi*epsilon*Volt*d - q*d*y**3/(y**2-d**2)**2)"
+
+    def phys(q, epsilon, Volt, d, y):
+        return q / (4 * mp.pi * epsilon * y ** 2) * (4 * mp.pi * epsilon * Volt * d - q * d * y ** 3 / (y ** 2 - d ** 2) ** 2)
+
+    for q, eps, volt, d, y in ((1.5, 2.0, 3.0, 1.2, 3.5), (4.0, 1.1, 2.5, 1.9, 3.1), (2.2, 4.7, 1.3, 1.0, 4.8),
+                               (3.3, 1.5, 4.1, 1.6, 3.0), (1.1, 3.9, 2.0, 1.3, 4.2)):
+        add("cancellation", physics, phys, q=q, epsilon=eps, Volt=volt, d=d, y=y)
+
+    # Huge and tiny arguments.
+    for x in (1e5, 1e10, 1e15, 1e20, 1e38):
+        add("huge/tiny", "sin(x)", lambda x: mp.sin(x), x=x)
+    for x in (700.0, -700.0, 1e-300):
+        add("huge/tiny", "exp(x)", lambda x: mp.exp(x), x=x)
+    for x in (1e-300, 1e300, 1e-20):
+        add("huge/tiny", "log(x)", lambda x: mp.log(x), x=x)
+        add("huge/tiny", "sqrt(x)", lambda x: mp.sqrt(x), x=x)
+    for x in (20.0, 1e-10, -30.0):
+        add("huge/tiny", "tanh(x)", lambda x: mp.tanh(x), x=x)
+        add("huge/tiny", "x*exp(-x)", lambda x: x * mp.exp(-x), x=x)
+    for x in (1e150, 1e-150):
+        add("huge/tiny", "x**2", lambda x: x ** 2, x=x)
+
+    # Smooth and well conditioned (also the anchors' corpus).
+    smooth = (("sin(x)*exp(x)", lambda x: mp.sin(x) * mp.exp(x)),
+              ("log(1+x**2)", lambda x: mp.log(1 + x ** 2)),
+              ("x**3 - 2*x", lambda x: x ** 3 - 2 * x),
+              ("tanh(x)*x", lambda x: mp.tanh(x) * x),
+              ("sqrt(1+x**2)", lambda x: mp.sqrt(1 + x ** 2)),
+              ("atan(x)*cos(x)", lambda x: mp.atan(x) * mp.cos(x)),
+              ("exp(-x**2/2)", lambda x: mp.exp(-x ** 2 / 2)),
+              ("1/(1+x**2)", lambda x: 1 / (1 + x ** 2)),
+              ("sigmoid(x)*x**2", lambda x: x ** 2 / (1 + mp.exp(-x))),
+              ("cosh(x)/(2+sin(x))", lambda x: mp.cosh(x) / (2 + mp.sin(x))))
+    for text, fun in smooth:
+        for x in (-1.3, 0.4, 0.9, 2.1):
+            add("smooth", text, fun, x=x)
+    for q, eps, volt, d, y in ((1.7, 2.3, 3.4, 1.1, 4.4), (2.9, 1.4, 1.2, 1.5, 3.6)):
+        add("smooth", physics, phys, q=q, epsilon=eps, Volt=volt, d=d, y=y)
+    return out
+
+
+def reference(fun, point: dict, name: str):
+    """d fun / d name at the point: mpmath.diff at increasing precision until two
+    successive precisions agree to AGREE_DIGITS digits; (value, settled)."""
+    previous = None
+    # Digits the point's own magnitude uses up: exp(x) at x = 1e-300 is 1 to the
+    # first 300 digits, so two low precisions would agree on a derivative of 0.
+    decades = max((abs(math.log10(abs(v))) for v in point.values() if v != 0), default=0.0)
+    for dps in PRECISIONS:
+        with mp.workdps(dps + math.ceil(decades)):
+            args = {k: mpf(float(v)) for k, v in point.items()}
+
+            x = args[name]
+            # Differentiate in a relative coordinate: mpmath's default step is
+            # absolute, too small to move x = 1e300 and too large near x = 1e-300.
+            unit = abs(x) if x != 0 else mpf(1)
+
+            def partial(s):
+                return fun(**{**args, name: x + unit * s})
+
+            value = mpmath.diff(partial, mpf(0)) / unit
+            if previous is not None:
+                scale = max(abs(value), abs(previous))
+                if abs(value - previous) <= mpf(10) ** -AGREE_DIGITS * scale:
+                    return float(value), True
+            previous = value
+    return float(previous), False
+
+
+def relative_error(got: float, exact: float, scale: float) -> float:
+    if not np.isfinite(got):
+        return float("inf") if np.isfinite(exact) or got != exact else 0.0
+    if not np.isfinite(exact):
+        return float("inf")
+    return abs(got - exact) / (abs(exact) if exact != 0 else max(scale, 1e-300))
+
+
+def float64_function(text, point, name):
+    """The expression as a float64 function of one variable (for the anchors)."""
+    problem = make_problem(text, normalise_point(point))
+
+    def f(t):
+        t = np.asarray(t, dtype=np.float64)
+        values = {k: np.full(t.shape, v, dtype=np.float64) for k, v in point.items()}
+        values[name] = t
+        with np.errstate(all="ignore"):
+            return np.asarray(evaluate(problem.expr, values, batch=True), dtype=np.float64).reshape(t.shape) \
+                if t.ndim else float(evaluate(problem.expr, {k: float(v[()]) for k, v in values.items()}))
+    return f
+
+
+def anchors(text, point, name):
+    import numdifftools
+    from scipy.differentiate import derivative
+
+    f = float64_function(text, point, name)
+    x = float(point[name])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nd = float(numdifftools.Derivative(lambda t: f(np.asarray(t, dtype=np.float64)))(x))
+        sp = float(derivative(f, x).df)
+    return nd, sp
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="every fifth case only (a smoke test)")
+    parser.add_argument("--verbose", action="store_true", help="print every check")
+    args = parser.parse_args(argv)
+    cases = corpus()
+    if args.quick:
+        cases = cases[::5]
+    verdicts = collections.Counter()
+    by_family = collections.defaultdict(collections.Counter)
+    misses, blamed_right, numeric_failures, unsettled = [], [], [], []
+    smooth_errors = {"numeric": [], "numdifftools": [], "scipy.differentiate": []}
+    for family, text, fun, point in cases:
+        result = check_expr(text, point)
+        verdicts[result.verdict] += 1
+        by_family[family][result.verdict] += 1
+        exact = {}
+        for name in point:
+            exact[name], settled = reference(fun, point, name)
+            if not settled:
+                unsettled.append(f"{text} at {point} d/d{name}")
+        scale = max((abs(v) for v in exact.values() if np.isfinite(v)), default=0.0)
+        wrong = {}   # method -> (variable, relative error)
+        for method, answer in result.results.items():
+            if not answer.gradients:
+                continue
+            for name, value in answer.gradients.items():
+                err = relative_error(float(np.asarray(value)), exact[name], scale)
+                stated = float(np.asarray(answer.errors.get(name, 0.0))) if method == "numeric" else 0.0
+                if err > WRONG and abs(float(np.asarray(value)) - exact[name]) > stated:
+                    wrong.setdefault(method, (name, err))
+        numeric = result.results.get("numeric")
+        if numeric is not None and (numeric.status != "ok" or "numeric" in wrong):
+            why = numeric.reason if numeric.status != "ok" else f"rel error {wrong['numeric'][1]:.2g}"
+            numeric_failures.append(f"{text} at {point}: numeric {numeric.status}: {why[:90]}")
+        counted = {m: w for m, w in wrong.items()
+                   if m != "numeric" or (numeric is not None and numeric.status == "ok")}
+        if result.verdict == "agree" and counted:
+            misses.append(f"{text} at {point}: " + ", ".join(
+                f"{m} d/d{v} rel error {e:.2g}" for m, (v, e) in counted.items()))
+        if result.verdict == "discrepancy":
+            for d in result.discrepancies:
+                blamed = d.backend
+                if blamed in result.results and blamed not in wrong:
+                    blamed_right.append(f"{text} at {point}: blamed {blamed}, right within {WRONG:g}")
+        if family == "smooth":
+            for name in point:
+                nd, sp = anchors(text, point, name)
+                got = float(np.asarray(result.results["numeric"].gradients[name]))
+                smooth_errors["numeric"].append(relative_error(got, exact[name], scale))
+                smooth_errors["numdifftools"].append(relative_error(nd, exact[name], scale))
+                smooth_errors["scipy.differentiate"].append(relative_error(sp, exact[name], scale))
+        if args.verbose:
+            print(f"{family:16s} {text[:40]:40s} {point} -> {result.verdict}: {result.reason[:100]}")
+
+    print(f"hard cases: {len(cases)} checks{' (--quick)' if args.quick else ''}")
+    print("verdicts: " + ", ".join(f"{v} {n}" for v, n in verdicts.most_common()))
+    for family, counts in by_family.items():
+        print(f"  {family:16s} " + ", ".join(f"{v} {n}" for v, n in counts.most_common()))
+    print(f"misses (agree while a method is wrong by > {WRONG:g} relative): {len(misses)}")
+    for line in misses:
+        print("  " + line)
+    print(f"discrepancies that blame a right method: {len(blamed_right)}")
+    for line in blamed_right:
+        print("  " + line)
+    print(f"numeric-method failures (wrong by > {WRONG:g} relative beyond its estimate, or skipped): "
+          f"{len(numeric_failures)}")
+    for line in numeric_failures:
+        print("  " + line)
+    if unsettled:
+        print(f"references that did not settle to {AGREE_DIGITS} digits by {PRECISIONS[-1]} digits: {len(unsettled)}")
+        for line in unsettled:
+            print("  " + line)
+    if smooth_errors["numeric"]:
+        print(f"smooth subset: {len(smooth_errors['numeric'])} partial derivatives, relative error")
+        for label, errors in smooth_errors.items():
+            print(f"  {label:20s} median {statistics.median(errors):9.2e}   worst {max(errors):9.2e}")
+    return 1 if misses or blamed_right else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
