@@ -74,6 +74,13 @@ def corpus():
     for x in (1.0, 2.0, 3.0):
         add("ill-conditioned", "exp(exp(x) - exp(x)*x/x)", lambda x: mp.exp(mp.exp(x) - mp.exp(x) * x / x), x=x)
 
+    # Cancellation amplified past 50 digits: the reference must raise its precision.
+    for x in (3.0, 3.5, 4.5, 5.0):
+        add("ill-conditioned", "sin(exp(exp(x)))", lambda x: mp.sin(mp.exp(mp.exp(x))), x=x)
+    for k in (20, 40, 60, 100):
+        add("ill-conditioned", f"exp(x) - exp(x*(1+1e-{k}))",
+            lambda x, k=k: mp.exp(x) - mp.exp(x * (1 + c(10.0 ** -k))), x=3.0)
+
     # Near poles.
     for k in range(1, 11):
         x = 1.0 + 10.0 ** -k
