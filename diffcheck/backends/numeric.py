@@ -87,6 +87,7 @@ def richardson_many(sample, x: np.ndarray, f0: np.ndarray, branch0: np.ndarray,
     done = np.zeros(count, dtype=bool)
     out = Estimates(np.full(count, np.nan), np.full(count, np.inf), used, np.zeros(count, bool))
     have_fallback = np.zeros(count, dtype=bool)
+    was_aliased = np.zeros(count, dtype=bool)
     for _ in range(MAX_SHRINKS):
         left = (MAX_EVALUATIONS - used) // per_level
         # Rejected first steps count against the budget, but never below the
@@ -101,16 +102,21 @@ def richardson_many(sample, x: np.ndarray, f0: np.ndarray, branch0: np.ndarray,
         used[active] += table.evaluations
         usable = ~np.isnan(table.errors) & table.usable
         converged = usable & table.converged
+        aliased = np.zeros(len(active), dtype=bool)
         if kind == "central":
-            converged[converged] = ~_aliased(sample, active[converged], x[active[converged]],
-                                             branch0[active[converged]], _subset(table, converged))
-            used[active[table.converged & usable]] += 2
+            aliased[converged] = _aliased(sample, active[converged], x[active[converged]],
+                                          branch0[active[converged]], _subset(table, converged))
+            used[active[converged]] += 2
+            converged &= ~aliased
         # Not converged: the step is still too large for the function's features
         # here; keep the estimate as a fallback and start again much smaller.
         out.values[active[usable]] = table.values[usable]
         out.errors[active[usable]] = table.errors[usable]
         out.converged[active[converged]] = True
-        have_fallback[active[usable]] = True
+        # After an aliased table, no estimate is a fallback: the entry restarts with
+        # smaller steps, beyond the budget, until a table converges (or MAX_SHRINKS).
+        was_aliased[active[aliased]] = True
+        have_fallback[active[usable]] = ~was_aliased[active[usable]]
         done[active[converged]] = True
         # A point much closer to 0 than the step (log at 1e-200, relu at 1e-310)
         # needs a step on its own scale: shrinking by 16 would take too long to get there.
