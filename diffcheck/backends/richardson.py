@@ -84,6 +84,7 @@ def richardson_many(sample, x: np.ndarray, f0: np.ndarray, branch0: np.ndarray,
     done = np.zeros(count, dtype=bool)
     out = Estimates(np.full(count, np.nan), np.full(count, np.inf), used, np.zeros(count, bool))
     have_fallback = np.zeros(count, dtype=bool)
+    was_aliased = np.zeros(count, dtype=bool)
     for _ in range(MAX_SHRINKS):
         left = (MAX_EVALUATIONS - used) // per_level
         # Rejected first steps count against the budget, but never below the
@@ -98,12 +99,21 @@ def richardson_many(sample, x: np.ndarray, f0: np.ndarray, branch0: np.ndarray,
         used[active] += table.evaluations
         usable = ~np.isnan(table.errors) & table.usable
         converged = usable & table.converged
+        aliased = np.zeros(len(active), dtype=bool)
+        if kind == "central":
+            aliased[converged] = _aliased(sample, active[converged], x[active[converged]],
+                                          branch0[active[converged]], _subset(table, converged))
+            used[active[converged]] += 2
+            converged &= ~aliased
         # Not converged: the step is still too large for the function's features
         # here; keep the estimate as a fallback and start again much smaller.
         out.values[active[usable]] = table.values[usable]
         out.errors[active[usable]] = table.errors[usable]
         out.converged[active[converged]] = True
-        have_fallback[active[usable]] = True
+        # After an aliased table, no estimate is a fallback: the entry restarts with
+        # smaller steps, beyond the budget, until a table converges (or MAX_SHRINKS).
+        was_aliased[active[aliased]] = True
+        have_fallback[active[usable]] = ~was_aliased[active[usable]]
         done[active[converged]] = True
         # A point much closer to 0 than the step (log at 1e-200, relu at 1e-310)
         # needs a step on its own scale: shrinking by 16 would take too long to get there.
@@ -132,6 +142,44 @@ class _Table:
     evaluations: np.ndarray
     converged: np.ndarray
     usable: np.ndarray
+    quotient: np.ndarray | None = None   # the plain difference quotient at the smallest step
+    width: np.ndarray | None = None      # that step's width, x + h minus x - h
+
+
+#: The off-grid step of the aliasing test, as a fraction of the table's smallest
+#: half-width: no power of 2, so it does not fall on the table's own sample grid.
+OFF_GRID = 0.7
+
+
+def _subset(table: _Table, keep: np.ndarray) -> _Table:
+    return _Table(*(None if v is None else v[keep] for v in vars(table).values()))
+
+
+def _aliased(sample, entries, x, branch0, table: _Table) -> np.ndarray:
+    """True where a converged central table was fooled by its own step sequence.
+
+    Steps that halve from h0 sample an oscillation of a period near a fraction of
+    h0, or a pole between x and x + h0, at points that can make the table look
+    converged (sin(1850 x) at x = 0.3 sampled with steps 0.125 to 0.001).  One more
+    central quotient at a step off that grid (:data:`OFF_GRID` times the smallest)
+    then lies where the truncation error of a smooth function puts it: a central
+    quotient's error is c h**2 + O(h**4), so its distance from the estimate is
+    0.7**2 = 0.49 times the smallest step's, give or take a quarter of that
+    distance (the h**4 terms) and four times the table's error estimate (its
+    rounding share grows by 1/0.7).  Samples on another branch or not finite
+    leave the table as it was: this test cannot judge them.
+    """
+    if not len(entries):
+        return np.zeros(0, dtype=bool)
+    half = OFF_GRID * table.width / 2
+    with np.errstate(all="ignore"):
+        t = np.stack([x + half, x - half], axis=1)
+        values, tokens = sample(entries, t)
+        quotient = (values[:, 0] - values[:, 1]) / (t[:, 0] - t[:, 1])
+        truncation = table.quotient - table.values
+        allowed = 0.25 * np.abs(truncation) + 4.0 * table.errors
+        judged = np.isfinite(quotient) & ~_differs(tokens[:, 0], branch0) & ~_differs(tokens[:, 1], branch0)
+        return judged & (np.abs(quotient - table.values - OFF_GRID ** 2 * truncation) > allowed)
 
 
 def _tables(sample, entries, x, f0, branch0, h0, kind, levels, scale) -> _Table:
@@ -226,7 +274,7 @@ def _tables(sample, entries, x, f0, branch0, h0, kind, levels, scale) -> _Table:
         # by chance; its error is then large against the derivative's plausible size.
         converged = usable & np.isfinite(best) & (
             error <= 1e-4 * (np.abs(best) + magnitude / h0) + resolution)
-    return _Table(best, np.where(usable, error, np.nan), evaluations, converged, usable)
+    return _Table(best, np.where(usable, error, np.nan), evaluations, converged, usable, first, smallest)
 
 
 def _differs(tokens: np.ndarray, reference: np.ndarray) -> np.ndarray:

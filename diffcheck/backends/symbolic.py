@@ -3,9 +3,13 @@
 Every variable entry becomes a real SymPy symbol (``W[0, 1]``), the expression is
 built from the op records' SymPy forms, and each gradient entry is differentiated
 exactly.  The formulas are kept for reports.  They are evaluated with mpmath at
-:data:`DIGITS` significant digits, and again at :data:`CHECK_DIGITS` to bound the
-evaluation's own error: this backend is the harness's reference truth.  They are
-also evaluated in float64 (reported as ``details["float64"]``).
+:data:`CHECK_DIGITS` and :data:`DIGITS` significant digits, then at doubling
+precision until two successive evaluations agree to :data:`SETTLED_DIGITS`
+digits (cancellation amplified past the working precision shows as a spread
+between them), up to :data:`MAX_DIGITS`: the last spread is the reported error
+bound, and a formula that never settles is reported skipped, not as a reference
+with a bound it does not have.  This backend is the harness's reference truth.
+They are also evaluated in float64 (reported as ``details["float64"]``).
 
 Expansion into components has a cost cap (:data:`MAX_SCALAR_OPS`); beyond it the
 backend reports itself skipped, with the reason, instead of attempting it.
@@ -19,6 +23,7 @@ import numpy as np
 
 from diffcheck.backends.base import ERROR, SKIPPED, Gradient, failed
 from diffcheck.backends.chainrule import derivative_program
+from diffcheck.language.expr import Const, postorder
 from diffcheck.backends.sympy_lowering import (
     constant_array,
     deep_recursion,
@@ -36,6 +41,12 @@ from diffcheck.backends.sympy_lowering import (
 
 DIGITS = 50
 CHECK_DIGITS = 30
+#: Two successive evaluations must agree to this many significant digits (of the
+#: largest entry, for an entry that is 0): the comparisons need about 17.
+SETTLED_DIGITS = 20
+#: The last precision tried (plus :func:`extra_digits`); CHECK_DIGITS, DIGITS,
+#: then doubling: 100, 200, 400, 800.
+MAX_DIGITS = 800
 MAX_SCALAR_OPS = 200_000
 MAX_FORMULAS_KEPT = 16
 MAX_DEPTH = 250
@@ -44,8 +55,9 @@ MAX_DEPTH = 250
 PROGRAM_DEPTH = 24
 
 
-def extra_digits(point) -> int:
-    """Digits added to both evaluations for inputs far from 1 in magnitude.
+def extra_digits(point, constants=()) -> int:
+    """Digits added to every evaluation for inputs (and literal ``constants``) far
+    from 1 in magnitude.
 
     An input meets constants of size 1 in cancellations such as ``exp(x) - 1``
     (elu) or ``1 - cos(x)``, which keep only what lies below the input's own
@@ -53,9 +65,10 @@ def extra_digits(point) -> int:
     ``exp(x)`` are 1, both evaluations give ``elu(x) = 0`` and agree, and the
     reference is wrong with no error to show for it.  Two digits per decade
     between the input and 1 give those digits back (at most about 650, for
-    float64's smallest subnormal)."""
+    float64's smallest subnormal).  A literal meets them the same way:
+    ``exp(x)*(1 + 1e-70) - exp(x)`` is 0 at 50 and at 30 digits."""
     decades = 0.0
-    for value in point.values():
+    for value in [*point.values(), *constants]:
         magnitudes = np.abs(np.ravel(np.asarray(value, dtype=np.float64)))
         magnitudes = magnitudes[np.isfinite(magnitudes) & (magnitudes > 0)]
         if magnitudes.size:
@@ -148,6 +161,38 @@ class _Compiled:
         return self._function("numpy")(*args)
 
 
+def _settled(compiled, args, extra: int):
+    """The formulas at increasing precision until two successive evaluations agree.
+
+    Returns ``(values, spread, evaluations, digits)``: the mpmath values at the
+    last precision, each entry's distance from the previous precision's (its
+    error bound: each step at least doubles the digits, so the last evaluation's
+    own error is far below the spread once they agree), the number of evaluations
+    and the last precision.  ``spread`` is None when :data:`MAX_DIGITS` is reached
+    unsettled.  An entry agrees when the spread is below 10**-SETTLED_DIGITS of
+    its size, or of the largest entry's for an entry that is (nearly) 0."""
+    import mpmath
+
+    precisions = [CHECK_DIGITS, DIGITS]
+    while precisions[-1] < MAX_DIGITS:
+        precisions.append(2 * precisions[-1])
+    previous = None
+    for count, digits in enumerate(precisions, start=1):
+        with mpmath.workdps(digits + extra):
+            current = compiled.evaluate(*args)
+            if previous is not None:
+                spread = [abs(p - r) for p, r in zip(current, previous)]
+                finite = [abs(v) for v in current if mpmath.isfinite(v)]
+                largest = max(finite[1:], default=mpmath.mpf(0))   # gradient entries only
+                allowed = mpmath.mpf(10) ** -SETTLED_DIGITS
+                if all(not mpmath.isfinite(v) or d <= allowed * max(abs(v), largest if i else 0)
+                       for i, (v, d) in enumerate(zip(current, spread))):
+                    return current, np.array([to_float(d) if mpmath.isfinite(d) else 0.0
+                                              for d in spread]), count, digits + extra
+            previous = current
+    return current, None, len(precisions), precisions[-1] + extra
+
+
 def _too_deep(problem) -> Gradient:
     return failed("symbolic", SKIPPED, f"SymPy ran out of recursion depth on this expression "
                   f"({tree_depth(problem.expr)} levels deep)")
@@ -210,14 +255,15 @@ class SymbolicBackend:
         if isinstance(compiled, Gradient):
             return compiled
         args = [mpmath.mpf(float(v)) for name in compiled.shapes for v in np.ravel(point[name])]
-        extra = extra_digits(point)
+        extra = extra_digits(point, [c.value for c in postorder(problem.expr) if isinstance(c, Const)])
         try:
-            with mpmath.workdps(DIGITS + extra):
-                precise = compiled.evaluate(*args)
-            with mpmath.workdps(CHECK_DIGITS + extra):
-                rough = compiled.evaluate(*args)
+            precise, spread, evaluations, digits = _settled(compiled, args, extra)
         except (ZeroDivisionError, ValueError, OverflowError, TypeError) as err:
             return failed(self.name, ERROR, f"evaluating the derivative failed: {type(err).__name__}: {err}")
+        if spread is None:
+            return failed(self.name, SKIPPED, f"the derivative did not settle: evaluations at {digits // 2} "
+                          f"and {digits} digits still differ in the first {SETTLED_DIGITS} digits "
+                          "(cancellation beyond the precision cap), so no error bound can be given")
         values = np.array([to_float(v) for v in precise])
         with np.errstate(all="ignore"):
             try:
@@ -226,9 +272,6 @@ class SymbolicBackend:
                     *[np.float64(v) for name in compiled.shapes for v in np.ravel(point[name])])])
             except (TypeError, ValueError, ZeroDivisionError, OverflowError):
                 float64 = np.full(len(values), np.nan)
-        with mpmath.workdps(DIGITS + extra):
-            spread = np.array([to_float(abs(p - r)) if to_float(p) == to_float(p) else 0.0
-                               for p, r in zip(precise, rough)])
         gradients, errors, in_float64, offset = {}, {}, {}, 1
         for name in compiled.wrt:
             shape = compiled.shapes[name]
@@ -238,7 +281,8 @@ class SymbolicBackend:
             in_float64[name] = float64[offset:offset + count].reshape(shape)
             offset += count
         return Gradient(self.name, value=float(values[0]), gradients=gradients, errors=errors,
-                        evaluations=2, details={**compiled.texts(), "float64": in_float64})
+                        evaluations=evaluations,
+                        details={**compiled.texts(), "float64": in_float64, "digits": digits})
 
     def _gradients(self, problem, points: list[dict]) -> list[Gradient]:
         compiled = self.compile(problem, points[0])
