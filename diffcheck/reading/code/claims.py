@@ -136,28 +136,33 @@ class Builder:
             if meta["root"] is None:
                 out.append(case)
                 continue
-            renderer: Renderer = meta["renderer"]
-            named = dict(renderer.names)
-            case["variables"] = {name: _float(leaf.value) for leaf, name in named.items()}
-            if renderer.defines:
-                case["define"] = dict(renderer.defines)
-            used = set(leaves(meta["root"]))
-            wrt = [name for leaf, name in named.items() if leaf.requires_grad and leaf in used]
-            if wrt and len(wrt) < len(named):
-                case["wrt"] = wrt
-            kinds = {(leaf.framework, leaf.dtype) for leaf in named}
-            if ("torch", "float32") in kinds and all(k == ("torch", "float32") or k[1] == "int" for k in kinds):
-                case["dtype"] = "float32"
-            if any(leaf.read_from_output for leaf in named):
-                meta["notes"].append(RANDOM_NOTE)
-                case["rounded_inputs"] = {name: leaf.printed_unit for leaf, name in named.items()
-                                          if leaf.read_from_output and leaf.printed_unit > 0}
-                for claim in case["claim"]:
-                    claim["review"] = True
-            if meta["notes"]:
-                case["note"] = "; ".join(dict.fromkeys(meta["notes"]))
+            _fill(case, meta)
             out.append(case)
         return out
+
+
+def _fill(case: dict, meta: dict) -> None:
+    """A case's variables, defines, wrt, dtype and notes, from its leaves."""
+    renderer: Renderer = meta["renderer"]
+    named = dict(renderer.names)
+    case["variables"] = {name: _float(leaf.value) for leaf, name in named.items()}
+    if renderer.defines:
+        case["define"] = dict(renderer.defines)
+    used = set(leaves(meta["root"]))
+    wrt = [name for leaf, name in named.items() if leaf.requires_grad and leaf in used]
+    if wrt and len(wrt) < len(named):
+        case["wrt"] = wrt
+    kinds = {(leaf.framework, leaf.dtype) for leaf in named}
+    if ("torch", "float32") in kinds and all(k == ("torch", "float32") or k[1] == "int" for k in kinds):
+        case["dtype"] = "float32"
+    if any(leaf.read_from_output for leaf in named):
+        meta["notes"].append(RANDOM_NOTE)
+        case["rounded_inputs"] = {name: leaf.printed_unit for leaf, name in named.items()
+                                  if leaf.read_from_output and leaf.printed_unit > 0}
+        for claim in case["claim"]:
+            claim["review"] = True
+    if meta["notes"]:
+        case["note"] = "; ".join(dict.fromkeys(meta["notes"]))
 
 
 def _float(value):
