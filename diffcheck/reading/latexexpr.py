@@ -94,7 +94,16 @@ def _refused(latex: str) -> Translation | None:
     for _, (macro, _, _) in STAND_INS.items():
         if macro in latex:
             return Translation(reason=f"{macro} is not read (it stands in for another function here)")
+    named = _NAMED_FUNCTION.search(latex)
+    if named:
+        return Translation(reason=f"{named.group(1)}(...) reads as a named function (Bessel J_0, Legendre P_n, "
+                                  "...) that the expression language does not have")
     return None
+
+
+#: A capital letter with a subscript applied to an argument with no space (J_0(x),
+#: P_{n}(x)): the notation of special functions, not a product.
+_NAMED_FUNCTION = re.compile(r"(?<![A-Za-z\\])([A-Z]_(?:\{[A-Za-z0-9]+\}|[A-Za-z0-9]))\(")
 
 
 def _atom(latex: str) -> Translation | None:

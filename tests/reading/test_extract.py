@@ -84,3 +84,11 @@ def test_a_failing_finder_is_a_problem_and_the_other_finders_still_run(tmp_path,
     extraction = extract(path)
     assert extraction.problems == [f"{path}: the code finder failed: ValueError: cannot follow this cell"]
     assert [c["name"] for c in extraction.cases] == ["line-3", "line-5"]
+
+
+def test_a_subscripted_capital_applied_to_an_argument_is_a_named_function_not_a_product():
+    from diffcheck.reading.latexexpr import translate
+    # J_0(x) is Bessel's J_0 at x, not J_0 times x; w_1(x + 1) stays a product.
+    assert translate("-J_1(x)").expression is None
+    assert "named function" in translate("-J_1(x)").reason
+    assert translate("w_1(x+1)").expression == "w_1 * (x + 1)"
