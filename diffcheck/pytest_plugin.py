@@ -171,6 +171,8 @@ class Recorder:
         self.clock = time.perf_counter()
         self.written: list = []
         self.report_error = ""
+        self.worker_of: dict[str, str] = {}     # test id -> the xdist worker that ran it
+        self.lost: dict[str, list[str]] = {}    # a worker that died without reporting -> its tests
 
     # ---- recording -------------------------------------------------------------------------
 
@@ -206,12 +208,22 @@ class Recorder:
         elif report.skipped and outcome == "passed":
             outcome = "skipped"
         self.outcomes[report.nodeid] = [outcome, seconds + getattr(report, "duration", 0.0)]
+        worker = getattr(getattr(getattr(report, "node", None), "gateway", None), "id", None)
+        if worker:
+            self.worker_of[report.nodeid] = worker
 
     # ---- pytest-xdist ------------------------------------------------------------------------
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error):
-        for test in getattr(node, "workeroutput", {}).get(RECORDS_KEY, []):
+        output = getattr(node, "workeroutput", {}) or {}
+        if RECORDS_KEY not in output:
+            # The worker died before handing over its checks (they travel at its
+            # session's end): every test it ran lost them.  Said, never hidden.
+            worker = getattr(getattr(node, "gateway", None), "id", "a worker")
+            self.lost[worker] = sorted(t for t, w in self.worker_of.items() if w == worker)
+            return
+        for test in output[RECORDS_KEY]:
             self.tests.setdefault(test["id"], {**test, "checks": []})["checks"].extend(test["checks"])
 
     # ---- the end of the run --------------------------------------------------------------------
@@ -242,13 +254,20 @@ class Recorder:
             cases.append(case_record_of_test(test_id, test["file"], test["name"], test["checks"], outcome))
         seconds = {test_id: self.outcomes.get(test_id, [None, 0.0])[1] for test_id in sorted(self.tests)}
         run = run_record(self.started, time.perf_counter() - self.clock, seconds)
-        return report_record(cases, [], True, run, source="pytest")
+        record = report_record(cases, [], not self.lost, run, source="pytest")
+        if self.lost:
+            record["lost"] = [{"worker": worker, "tests": tests} for worker, tests in sorted(self.lost.items())]
+        return record
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config):
-        if hasattr(config, "workerinput") or not (self.tests or self.written or self.report_error):
+        if hasattr(config, "workerinput") or not (self.tests or self.written or self.report_error or self.lost):
             return
         write = terminalreporter.write_line
         terminalreporter.write_sep("=", "diffcheck")
+        for worker, tests in sorted(self.lost.items()):
+            shown = ", ".join(tests[:MAX_LISTED]) + (" ..." if len(tests) > MAX_LISTED else "")
+            write(f"incomplete: worker {worker} died before reporting its checks; lost with it: "
+                  f"{shown or 'the checks of the tests it was running'}", red=True)
         checks = [(test_id, c) for test_id, test in sorted(self.tests.items()) for c in test["checks"]]
         verdicts: dict[str, int] = {}
         for _, check in checks:

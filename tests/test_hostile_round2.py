@@ -80,3 +80,18 @@ def test_markdown_from_a_case_file_is_shown_literally_in_the_markdown_report(tmp
     report = (tmp_path / "out" / "diffcheck-audit.md").read_text()
     assert "**ALL CLAIMS VERIFIED**" not in report and "![pwned]" not in report
     assert "\\*\\*ALL CLAIMS VERIFIED\\*\\*" in report and "\\!\\[pwned\\]" in report
+
+
+def test_a_killed_xdist_worker_makes_the_report_incomplete_and_names_its_tests(tmp_path):
+    (tmp_path / "test_die.py").write_text(
+        "import os\nfrom diffcheck import assert_gradients_agree\n\n"
+        "def test_checks_then_dies():\n    assert_gradients_agree('x**2', {'x': 3.0})\n    os._exit(3)\n\n"
+        "def test_fine():\n    assert_gradients_agree('sin(x)', {'x': 1.0})\n")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "-q",
+                           "--diffcheck-report", "out", "--diffcheck-format", "json"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    assert "died before reporting its checks" in done.stdout, done.stdout[-2000:]
+    import json
+    record = json.loads((tmp_path / "out" / "diffcheck-audit.json").read_text())
+    assert record["complete"] is False
+    assert [t for lost in record["lost"] for t in lost["tests"]] == ["test_die.py::test_checks_then_dies"]
