@@ -95,3 +95,11 @@ def test_a_killed_xdist_worker_makes_the_report_incomplete_and_names_its_tests(t
     record = json.loads((tmp_path / "out" / "diffcheck-audit.json").read_text())
     assert record["complete"] is False
     assert [t for lost in record["lost"] for t in lost["tests"]] == ["test_die.py::test_checks_then_dies"]
+
+
+@pytest.mark.parametrize("expression,at", [("tan(arccos(z))", {"z": 0.0}),   # tan at pi/2: a pole
+                                           ("cos(x)", {"x": 2.0 ** 1023})])   # the numeric step overflows
+def test_extreme_points_are_no_false_discrepancy(expression, at):
+    result = check_expr(expression, at)
+    assert result.verdict in ("inconclusive", "outside_domain"), result.reason
+    assert not result.discrepancies
