@@ -103,3 +103,17 @@ def test_extreme_points_are_no_false_discrepancy(expression, at):
     result = check_expr(expression, at)
     assert result.verdict in ("inconclusive", "outside_domain"), result.reason
     assert not result.discrepancies
+
+
+def test_definitions_that_double_at_each_level_are_refused_before_anything_is_built(tmp_path):
+    # a1 = x*x has 3 nodes; a_k = sin(a_{k-1}) + cos(a_{k-1}) has 2 * size(a_{k-1}) + 3,
+    # so size(a_k) = 6 * 2**(k-1) - 3: a15 = 98,301 is within the 100,000 budget,
+    # a16 = 196,605 is the first definition over it.
+    lines = ['format = 1', 'document = "d.txt"', '', '[[case]]', 'name = "boom"', 'where = "x"',
+             'expression = "a40"', 'variables = { x = 0.5 }', '', '[case.define]', 'a1 = "x*x"']
+    lines += [f'a{i} = "sin(a{i - 1}) + cos(a{i - 1})"' for i in range(2, 41)]
+    (tmp_path / "boom.toml").write_text("\n".join(lines) + "\n")
+    done = subprocess.run([sys.executable, "-m", "diffcheck", "audit", str(tmp_path / "boom.toml"),
+                           "--no-reports", "-q"], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "field define.a16" in done.stderr and "at most 100,000" in done.stderr

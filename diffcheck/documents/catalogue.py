@@ -8,40 +8,29 @@ and the field, and the line, column or position where the reader can tell.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import numpy as np
 
 from diffcheck.checking.harness import normalise_point
 from diffcheck.documents.codecases import code_spec
 from diffcheck.checking.precision import claimed as read_claimed
+from diffcheck.documents.casefile_schema import (  # noqa: F401 - SCHEMA and MAX_FILE_BYTES are read from here
+    CASE_SCHEMA, FILE_SCHEMA, MAX_FILE_BYTES, SCHEMA, read_toml, validate)
 from diffcheck.errors import CaseFileError, DiffcheckError
-from diffcheck.language.expr import Expr, substitute
+from diffcheck.language.expr import Expr, fold, substitute
 from diffcheck.language.parser import parse
 from diffcheck.reading.detect import is_document
 from diffcheck.reading.extract import case_tables, extract
 
-MAX_FILE_BYTES = 8 * 1024 * 1024
+#: Largest expression, counted with every definition written out in full.
+MAX_EXPANDED_NODES = 100_000
 CASE_SUFFIX = ".toml"
 _ENTRY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]$")
-
-
-def _schema() -> dict:
-    text = resources.files("diffcheck.documents").joinpath("schemas/casefile.schema.json").read_text("utf-8")
-    return json.loads(text)
-
-
-SCHEMA = _schema()
-_CASE_SCHEMA = {"$defs": SCHEMA["$defs"], **SCHEMA["$defs"]["case"]}
-_FILE_SCHEMA = {**SCHEMA, "properties": {**SCHEMA["properties"], "case": {"type": "array", "minItems": 1}}}
 
 
 @dataclass
@@ -98,8 +87,15 @@ class Case:
 
     def parse(self, text: str, where: str = "expression") -> Expr:
         """Parse text in this case's scope (its variables and definitions)."""
-        tree = parse(text, list(self.point) + list(self.defines), where=self.locate(where))
-        return substitute(tree, self.defines)
+        tree = substitute(parse(text, list(self.point) + list(self.defines), where=self.locate(where)),
+                          self.defines)
+        # Definitions share subtrees, but every method and every report expands them:
+        # a chain whose definitions double at each level must stop here, not there.
+        expanded = fold(tree, lambda node: 1, lambda node, args: 1 + sum(args))
+        if expanded > MAX_EXPANDED_NODES:
+            raise CaseFileError(f"{self.locate(where)}: with its definitions substituted the expression has "
+                                f"{expanded:.3g} nodes (at most {MAX_EXPANDED_NODES:,})")
+        return tree
 
     def locate(self, where: str) -> str:
         return f"{self.path}: case {self.name!r}, {where}"
@@ -143,7 +139,7 @@ def load(path: Path | str) -> CaseFile:
     if is_document(Path(path)):
         return from_document(Path(path), shown)
     try:
-        data = _read_toml(Path(path), shown)
+        data = read_toml(Path(path), shown)
     except CaseFileError as err:
         return CaseFile(shown, errors=[err])
     return from_data(data, shown)
@@ -169,7 +165,7 @@ def from_data(data: dict, shown: str) -> CaseFile:
     every message.  Problems are collected in ``.errors``, never raised."""
     result = CaseFile(shown)
     try:
-        _validate(data, _FILE_SCHEMA, shown, None)
+        validate(data, FILE_SCHEMA, shown, None)
     except CaseFileError as err:
         result.errors.append(err)
         return result
@@ -178,7 +174,7 @@ def from_data(data: dict, shown: str) -> CaseFile:
     for number, raw in enumerate(data["case"], start=1):
         name = raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else None
         try:
-            _validate(raw, _CASE_SCHEMA, shown, name or f"#{number}")
+            validate(raw, CASE_SCHEMA, shown, name or f"#{number}")
             if name in seen:
                 raise CaseFileError(f"{shown}: case {name!r}: a second case with this name")
             seen.add(name)
@@ -186,50 +182,6 @@ def from_data(data: dict, shown: str) -> CaseFile:
         except DiffcheckError as err:
             result.errors.append(err if isinstance(err, CaseFileError) else CaseFileError(str(err)))
     return result
-
-
-def _read_toml(path: Path, shown: str) -> dict:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise CaseFileError(f"{shown}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-        raw = path.read_bytes()
-    except OSError as err:
-        raise CaseFileError(f"{shown}: cannot read: {err.strerror or err}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise CaseFileError(f"{shown}: not UTF-8 text (byte {err.start})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise CaseFileError(f"{shown}: not valid TOML: {err}") from None
-    except RecursionError:
-        raise CaseFileError(f"{shown}: not valid TOML: nested too deeply") from None
-
-
-def _field_path(path) -> str:
-    parts: list[str] = []
-    for item in path:
-        if isinstance(item, int):
-            parts[-1:] = [f"{parts[-1]} {item + 1}" if parts else f"item {item + 1}"]
-        else:
-            parts.append(str(item))
-    return ".".join(parts)
-
-
-def _validate(data, schema, shown: str, case: str | None) -> None:
-    validator = jsonschema.Draft202012Validator(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
-    if error is None:
-        return
-    message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
-    if error.validator == "type" and error.validator_value == "string" and isinstance(error.instance, (int, float)):
-        # Claimed numbers are text so that their digits count (0.540 shows three places).
-        message += f'; write it in quotes, as the document shows it: "{error.instance}"'
-    place = _field_path(error.absolute_path)
-    place = f"field {place}" if place else "top level"
-    where = f"{shown}: case {case!r}, {place}" if case else f"{shown}: {place}"
-    raise CaseFileError(f"{where}: {message}")
 
 
 def _point(raw: dict, locate) -> dict[str, np.ndarray]:
